@@ -1,0 +1,49 @@
+"""Column names and the summary record every source adapter hands to the cleaning step.
+
+The demand panel is a long table, one row per series and period:
+
+- ``series_id`` (string) and the key columns it is made of (``store_id``, ``item_id``, ...),
+- ``date`` (datetime64, one regular frequency), ``demand`` (float, in the dataset's unit),
+- known-in-advance covariates, past-only covariates,
+- flags ``is_observed`` (a raw record existed), ``is_closed`` and ``is_outlier``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+SERIES_ID = "series_id"
+DATE = "date"
+DEMAND = "demand"
+IS_OBSERVED = "is_observed"
+IS_CLOSED = "is_closed"
+IS_OUTLIER = "is_outlier"
+FLAGS = (IS_OBSERVED, IS_CLOSED, IS_OUTLIER)
+
+SUPPORTED_FREQUENCIES = ("D", "W-MON", "W-TUE", "W-WED", "W-THU", "W-FRI", "W-SAT", "W-SUN")
+
+
+@dataclass
+class SourceSummary:
+    """What an adapter knows about the panel it built; becomes ``panel_metadata``."""
+
+    source: str
+    frequency: str
+    unit: str
+    keys: list[str]
+    known_covariates: list[str] = field(default_factory=list)
+    past_covariates: list[str] = field(default_factory=list)
+    source_files: dict[str, int] = field(default_factory=dict)
+    country: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict) -> SourceSummary:
+        return cls(**{k: v for k, v in record.items() if k in cls.__dataclass_fields__})
+
+    @property
+    def covariates(self) -> list[str]:
+        return [*self.known_covariates, *self.past_covariates]

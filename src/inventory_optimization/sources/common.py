@@ -1,0 +1,42 @@
+"""Steps every adapter shares: completing the calendar and checking the contract."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from ..panel.cleaning import complete_calendar
+from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID, SourceSummary
+from ..panel.validation import check_frequency, check_unique, validate_panel
+
+
+def assemble_panel(facts: pd.DataFrame, summary: SourceSummary, dataset: str) -> pd.DataFrame:
+    """Validate one row per (series, date) on the declared frequency, then complete the grid.
+
+    ``facts`` holds ``series_id``, the key columns, ``date``, ``demand``, ``is_closed`` and any
+    row-level covariates. Returns the completed panel with ``is_observed``.
+    """
+    check_unique(facts, [SERIES_ID, DATE], dataset)
+    check_frequency(facts[DATE], summary.frequency, dataset)
+    if IS_CLOSED not in facts.columns:
+        facts = facts.assign(**{IS_CLOSED: False})
+    panel = complete_calendar(facts, summary.frequency, static_columns=summary.keys)
+    validate_panel(panel, summary.frequency, dataset)
+    return panel
+
+
+def merge_on_date(
+    panel: pd.DataFrame, table: pd.DataFrame, on: Sequence[str] = (DATE,)
+) -> pd.DataFrame:
+    """Left-join a covariate table (by date, or by key and date) without changing row count."""
+    merged = panel.merge(table, on=list(on), how="left", validate="many_to_one")
+    return merged
+
+
+def order_columns(panel: pd.DataFrame, summary: SourceSummary) -> pd.DataFrame:
+    leading = [SERIES_ID, *summary.keys, DATE, DEMAND]
+    trailing = [IS_OBSERVED, IS_CLOSED]
+    middle = [c for c in summary.covariates if c in panel.columns]
+    others = [c for c in panel.columns if c not in {*leading, *trailing, *middle}]
+    return panel[[*leading, *middle, *others, *trailing]]
