@@ -69,7 +69,7 @@ def _rolling_any(starts: np.ndarray, length: int) -> np.ndarray:
 
 
 def _weather(rng: np.random.Generator, dates: pd.DatetimeIndex, mean_temp: float) -> pd.DataFrame:
-    doy = dates.dayofyear.to_numpy()
+    doy = dates.day_of_year.to_numpy()
     noise = lfilter([1.0], [1.0, -0.7], rng.normal(0.0, 1.0, len(dates)))  # AR(1)
     temperature = mean_temp + 4.5 * np.cos(2 * np.pi * (doy - 40) / 365.25) + noise
     rainy = rng.random(len(dates)) < 0.08
@@ -131,8 +131,8 @@ def generate_demand_data(params: Mapping) -> dict[str, pd.DataFrame]:
     item_of = np.tile(np.arange(n_items), n_stores)
     store_of = np.repeat(np.arange(n_stores), n_items)
     t = np.arange(n_days)
-    doy = dates.dayofyear.to_numpy()
-    dow = dates.dayofweek.to_numpy()
+    doy = dates.day_of_year.to_numpy()
+    dow = dates.day_of_week.to_numpy()
 
     weekly = np.array([CATEGORIES[c]["weekly"] for c in category])[item_of][:, dow]
     amplitude = rng.uniform(0.05, 0.25, n_items)[item_of][:, None]

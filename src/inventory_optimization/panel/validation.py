@@ -102,7 +102,7 @@ def check_frequency(dates: pd.Series, frequency: str, dataset: str, column: str 
     on_grid = dates.dt.normalize() == dates
     if frequency.startswith("W-"):
         weekday = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"].index(frequency[2:])
-        on_grid &= dates.dt.dayofweek == weekday
+        on_grid &= dates.dt.day_of_week == weekday
     if not on_grid.all():
         bad = ~on_grid
         examples = _examples(dates[bad].dt.strftime("%Y-%m-%d %H:%M (%a)").head(3))

@@ -1,0 +1,97 @@
+"""The project as a newcomer and a scheduler meet it: the default run, the Docker image's recipe,
+and a bad input file that stops the run before anything is written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from tests.conftest import PROJECT_ROOT, run_kedro
+
+
+def test_default_run_builds_the_panel_from_generated_data():
+    run_kedro("run", "--pipeline", "data_engineering")
+    raw = PROJECT_ROOT / "data" / "01_raw" / "synthetic"
+    primary = PROJECT_ROOT / "data" / "03_primary" / "synthetic"
+    sales = pd.read_csv(raw / "sales.csv")
+    panel = pd.read_parquet(primary / "demand_panel.parquet")
+    metadata = json.loads((primary / "panel_metadata.json").read_text())
+
+    assert len(panel) == len(sales) == metadata["rows"]
+    assert panel["demand"].sum() == sales["units_sold"].sum()
+    assert metadata["source"] == "synthetic" and metadata["country"] == "PE"
+    assert set(metadata["known_covariates"]) >= {"price", "promo", "is_holiday"}
+    assert set(metadata["past_covariates"]) == {"temperature_c", "precipitation_mm"}
+    for name in (
+        "items.csv",
+        "stores.csv",
+        "weather.csv",
+        "stock_positions.csv",
+        "true_demand.parquet",
+    ):
+        assert (raw / name).is_file()
+    assert (
+        PROJECT_ROOT / "data" / "08_reporting" / "synthetic" / "data_quality_chart.json"
+    ).is_file()
+
+
+def test_bad_input_stops_the_run_before_anything_is_written(tmp_path: Path):
+    (tmp_path / "orders.csv").write_text(
+        "Order Number,Order Date,Item Name,Quantity\n"
+        "1,03/08/2019 20:25,Plain Papadum,2\n"
+        "2,31/02/2019 19:00,Plain Papadum,1\n"
+        "3,04/08/2019 18:10,Mint Sauce,one\n"
+    )
+    panel_path = PROJECT_ROOT / "data" / "03_primary" / "custom" / "demand_panel.parquet"
+    before = panel_path.stat().st_mtime_ns if panel_path.exists() else None
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("kedro")),
+            "run",
+            "--env",
+            "custom",
+            "--pipeline",
+            "data_engineering",
+            "--params",
+            f"raw_dir={tmp_path}",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "custom sales: column 'Order Date' must hold dates" in " ".join(output.split())
+    after = panel_path.stat().st_mtime_ns if panel_path.exists() else None
+    assert after == before
+
+
+def test_dockerfile_installs_the_project_and_runs_kedro():
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    instructions = [
+        line.split(maxsplit=1)
+        for line in dockerfile.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    keywords = [parts[0] for parts in instructions]
+    assert instructions[0] == ["FROM", "python:3.11-slim"]
+    copies = [parts[1] for parts in instructions if parts[0] == "COPY"]
+    assert "pyproject.toml README.md ./" in copies
+    assert "src ./src" in copies and "conf ./conf" in copies
+    assert any("pip install ." in parts[1] for parts in instructions if parts[0] == "RUN")
+    assert instructions[-1] == ["CMD", '["kedro", "run"]']
+    assert keywords.index("RUN") > keywords.index("COPY")
+    # What the image copies exists, and what it must not carry is excluded.
+    for source in ("pyproject.toml", "README.md", "src", "conf"):
+        assert (PROJECT_ROOT / source).exists()
+    ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
+    assert {".venv", "data", ".git"} <= set(ignored)
+    assert "conf" not in ignored and "src" not in ignored
