@@ -34,10 +34,13 @@ class RawTableDataset(AbstractDataset[None, pd.DataFrame]):
 
     def _resolve(self) -> list[Path]:
         if any(ch in self._filepath for ch in "*?["):
-            pattern = Path(self._filepath)
-            return sorted(pattern.parent.glob(pattern.name)) + sorted(
-                pattern.parent.glob(pattern.name + ".gz")
-            )
+            # Every match of the pattern, plain or gzipped; a file present in both forms is
+            # read once, in the form the pattern names first.
+            found: dict[str, Path] = {}
+            for pattern in self._candidates():
+                for path in sorted(pattern.parent.glob(pattern.name)):
+                    found.setdefault(path.name.removesuffix(".gz"), path)
+            return [found[name] for name in sorted(found)]
         return [path for path in self._candidates() if path.is_file()][:1]
 
     def _read(self, path: Path) -> pd.DataFrame:

@@ -159,7 +159,7 @@ def generate_demand_data(params: Mapping) -> dict[str, pd.DataFrame]:
 
     holidays_table = holiday_dates(country, range(dates.year.min(), dates.year.max() + 1))
     is_holiday = dates.isin(holidays_table.index)
-    eve = np.roll(is_holiday, -1) & ~is_holiday
+    eve = dates.shift(1, freq="D").isin(holidays_table.index) & ~is_holiday
     holiday_effect = np.where(is_holiday, 1.15, 1.0) * np.where(eve, 1.25, 1.0)
 
     weather = _weather(rng, dates, float(params["mean_temperature_c"]))

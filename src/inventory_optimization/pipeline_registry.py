@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from .pipelines import data_engineering
+from .pipelines import data_engineering, feature_engineering
 
 _active_source = "synthetic"
 
@@ -27,6 +27,9 @@ def active_source() -> str:
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    pipelines = {"data_engineering": data_engineering.create_pipeline(_active_source)}
+    pipelines = {
+        "data_engineering": data_engineering.create_pipeline(_active_source),
+        "feature_engineering": feature_engineering.create_pipeline(),
+    }
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines

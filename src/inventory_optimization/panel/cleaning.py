@@ -70,7 +70,10 @@ def fill_unobserved(
     present = [c for c in covariates if c in panel.columns]
     if present and unobserved.any():
         filled = panel.groupby(SERIES_ID, sort=False)[present].ffill()
-        panel[present] = filled.where(filled.notna(), 0).infer_objects()
+        filled = filled.where(filled.notna(), 0).infer_objects()
+        panel.loc[unobserved, present] = filled.loc[unobserved]
+    if policy == "closed" and "is_open" in panel.columns:
+        panel.loc[unobserved, "is_open"] = 0.0
     return panel
 
 

@@ -1,0 +1,85 @@
+"""Calendar and holiday features of target dates, computed once per date on the date axis."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..calendar import holiday_dates
+
+HOLIDAY_DISTANCE_CAP = 366
+
+
+def _days_to_next(days: pd.DatetimeIndex, events: pd.DatetimeIndex) -> np.ndarray:
+    events = events.sort_values().to_numpy()
+    position = np.searchsorted(events, days.to_numpy(), side="left")
+    next_event = np.where(
+        position < len(events), events[np.minimum(position, len(events) - 1)], np.datetime64("NaT")
+    )
+    distance = (next_event - days.to_numpy()) / np.timedelta64(1, "D")
+    return np.nan_to_num(distance, nan=HOLIDAY_DISTANCE_CAP).clip(max=HOLIDAY_DISTANCE_CAP)
+
+
+def _days_since_last(days: pd.DatetimeIndex, events: pd.DatetimeIndex) -> np.ndarray:
+    events = events.sort_values().to_numpy()
+    position = np.searchsorted(events, days.to_numpy(), side="right") - 1
+    last_event = np.where(position >= 0, events[np.maximum(position, 0)], np.datetime64("NaT"))
+    distance = (days.to_numpy() - last_event) / np.timedelta64(1, "D")
+    return np.nan_to_num(distance, nan=HOLIDAY_DISTANCE_CAP).clip(max=HOLIDAY_DISTANCE_CAP)
+
+
+def calendar_table(
+    dates: pd.DatetimeIndex, frequency: str, country: str | None, paydays: Sequence[int] = ()
+) -> pd.DataFrame:
+    """One row per date of the axis. For weekly data a flag is set when any day of the week
+    (the 7 days ending on the date) has it, and distances count from the week's last day."""
+    span = 1 if frequency == "D" else 7
+    days = pd.date_range(dates.min() - pd.Timedelta(days=span - 1), dates.max(), freq="D")
+    day_of_month = days.day.to_numpy()
+    payday = np.zeros(len(days), dtype=bool)
+    for value in paydays:
+        payday |= days.is_month_end if value == -1 else day_of_month == value
+    daily = pd.DataFrame({"is_payday": payday.astype(float)}, index=days)
+    if country:
+        years = range(days.year.min() - 1, days.year.max() + 2)
+        holidays = pd.DatetimeIndex(holiday_dates(country, years).index)
+        daily["is_public_holiday"] = days.isin(holidays).astype(float)
+        daily["days_to_next_holiday"] = _days_to_next(days, holidays)
+        daily["days_since_last_holiday"] = _days_since_last(days, holidays)
+    flags = [c for c in ("is_payday", "is_public_holiday") if c in daily]
+    if span > 1:
+        daily[flags] = daily[flags].rolling(span, min_periods=1).max()
+    table = daily.reindex(dates)
+
+    iso = dates.isocalendar()
+    table["day_of_week"] = dates.day_of_week.to_numpy() if frequency == "D" else np.nan
+    table["is_weekend"] = (dates.day_of_week >= 5).astype(float) if frequency == "D" else np.nan
+    table["day_of_month"] = dates.day.to_numpy()
+    table["day_of_year"] = dates.day_of_year.to_numpy()
+    table["week_of_year"] = iso.week.to_numpy().astype(float)
+    table["month"] = dates.month.to_numpy()
+    table["quarter"] = dates.quarter.to_numpy()
+    table["is_month_start"] = (dates.day <= span).astype(float)
+    table["is_month_end"] = ((dates + pd.Timedelta(days=span)).month != dates.month).astype(float)
+    if frequency != "D":
+        table = table.drop(columns=["day_of_week", "is_weekend"])
+    return table.astype("float64")
+
+
+CALENDAR_DESCRIPTIONS = {
+    "day_of_week": "weekday of the target date (0 = Monday)",
+    "is_weekend": "target date is a Saturday or Sunday",
+    "day_of_month": "day of month of the target date",
+    "day_of_year": "day of year of the target date",
+    "week_of_year": "ISO week of the target date",
+    "month": "month of the target date",
+    "quarter": "quarter of the target date",
+    "is_month_start": "target period contains the first day of a month",
+    "is_month_end": "target period contains the last day of a month",
+    "is_payday": "target period contains a payday (parameter paydays)",
+    "is_public_holiday": "target period contains a public holiday of the country (holidays package)",
+    "days_to_next_holiday": "days from the target date to the next public holiday (capped at 366)",
+    "days_since_last_holiday": "days since the last public holiday (capped at 366)",
+}

@@ -1,0 +1,158 @@
+"""Transforms fitted on training data only (demand up to a cutoff) and applied unchanged at
+prediction time: per-series target statistics, intermittency class, STL strengths, seasonality
+indices, and the encoders of static attributes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from statsmodels.tsa.seasonal import STL
+
+from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID
+
+# Syntetos-Boylan cut-offs between the four demand classes.
+ADI_CUTOFF = 1.32
+CV2_CUTOFF = 0.49
+DEMAND_CLASSES = ("smooth", "intermittent", "erratic", "lumpy")
+
+
+@dataclass
+class FeatureTransforms:
+    """Everything learned from training data that features need at prediction time."""
+
+    cutoff: pd.Timestamp
+    frequency: str
+    profile: pd.DataFrame  # one row per series_id
+    season_index: pd.DataFrame  # series_id x season position (weekday or week of year)
+    month_index: pd.DataFrame  # series_id x month 1..12
+    encoders: dict[str, list[str]] = field(default_factory=dict)
+    numeric_attributes: list[str] = field(default_factory=list)
+
+
+def open_demand(panel: pd.DataFrame) -> pd.Series:
+    """Demand of observed, open periods; NaN elsewhere (closures are not zero demand)."""
+    usable = panel[IS_OBSERVED] & ~panel[IS_CLOSED]
+    return panel[DEMAND].where(usable)
+
+
+def season_position(dates: pd.Series | pd.DatetimeIndex, frequency: str) -> np.ndarray:
+    """Weekday (0-6) for daily data, ISO week of year (1-53) for weekly data."""
+    dates = pd.DatetimeIndex(dates)
+    if frequency == "D":
+        return dates.day_of_week.to_numpy()
+    return dates.isocalendar().week.to_numpy().astype("int64")
+
+
+def demand_class(adi: np.ndarray, cv2: np.ndarray) -> np.ndarray:
+    """0 smooth, 1 intermittent, 2 erratic, 3 lumpy (NaN inputs count as smooth)."""
+    return (np.nan_to_num(adi) >= ADI_CUTOFF).astype(int) + 2 * (
+        np.nan_to_num(cv2) >= CV2_CUTOFF
+    ).astype(int)
+
+
+def intermittency(values: pd.DataFrame) -> pd.DataFrame:
+    """Zero share, ADI and CV^2 of non-zero demand, per column of a date x series matrix."""
+    periods = values.notna().sum()
+    nonzero = (values > 0).sum()
+    sizes = values.where(values > 0)
+    cv2 = (sizes.std() / sizes.mean()) ** 2
+    adi = periods / nonzero.where(nonzero > 0)
+    return pd.DataFrame(
+        {
+            "zero_share": 1 - nonzero / periods.where(periods > 0),
+            "adi": adi,
+            "cv2": cv2,
+        }
+    )
+
+
+def stl_strengths(values: pd.DataFrame, period: int) -> pd.DataFrame:
+    """STL trend and seasonal strength (Wang, Smith & Hyndman) per column.
+
+    STL fits one series at a time; this loop is over series, each fit vectorised inside
+    statsmodels. Series with fewer than two full seasons get NaN.
+    """
+    filled = values.interpolate(limit_direction="both")
+    result = pd.DataFrame(
+        np.nan, index=values.columns, columns=["stl_trend_strength", "stl_seasonal_strength"]
+    )
+    enough = values.notna().sum() >= 2 * period + 1
+    for series_id in values.columns[enough.to_numpy()]:
+        fit = STL(filled[series_id].to_numpy(), period=period, robust=False).fit()
+        remainder_var = np.var(fit.resid)
+        trend_var = np.var(fit.trend + fit.resid)
+        season_var = np.var(fit.seasonal + fit.resid)
+        result.loc[series_id] = [
+            max(0.0, 1 - remainder_var / trend_var) if trend_var > 0 else 0.0,
+            max(0.0, 1 - remainder_var / season_var) if season_var > 0 else 0.0,
+        ]
+    return result
+
+
+def _index_table(frame: pd.DataFrame, position: str, mean: pd.Series) -> pd.DataFrame:
+    by_position = frame.groupby([SERIES_ID, position])["y"].mean().unstack(position)
+    return by_position.div(mean.reindex(by_position.index), axis=0)
+
+
+def fit_transforms(
+    panel: pd.DataFrame,
+    attributes: pd.DataFrame,
+    cutoff: str | pd.Timestamp,
+    frequency: str,
+    stl_period: int,
+    stl_history: int,
+) -> FeatureTransforms:
+    """Learn the static transforms from panel rows dated on or before ``cutoff``."""
+    cutoff = pd.Timestamp(cutoff)
+    train = panel.loc[panel[DATE] <= cutoff, [SERIES_ID, DATE]].assign(
+        y=open_demand(panel.loc[panel[DATE] <= cutoff])
+    )
+    wide = train.pivot(index=DATE, columns=SERIES_ID, values="y").sort_index()
+    series = pd.Index(sorted(panel[SERIES_ID].unique()), name=SERIES_ID)
+
+    stats = train.groupby(SERIES_ID)["y"].agg(target_mean="mean", target_std="std")
+    stats["scale"] = train["y"].abs().groupby(train[SERIES_ID]).mean()
+    profile = stats.join(intermittency(wide)).join(
+        stl_strengths(wide.tail(stl_history), stl_period)
+    )
+    profile = profile.reindex(series)
+    # Series first seen after the cutoff borrow the median series' statistics.
+    profile = profile.fillna(profile.median(numeric_only=True))
+    profile["scale"] = profile["scale"].clip(lower=1e-3)
+    profile["demand_class"] = demand_class(profile["adi"].to_numpy(), profile["cv2"].to_numpy())
+
+    train["season"] = season_position(train[DATE], frequency)
+    train["month"] = train[DATE].dt.month
+    mean = stats["target_mean"].where(stats["target_mean"] != 0)
+    season_index = _index_table(train, "season", mean).reindex(series)
+    month_index = _index_table(train, "month", mean).reindex(series)
+
+    attributes = attributes.drop_duplicates(SERIES_ID)
+    categorical = [
+        c
+        for c in attributes.columns
+        if c != SERIES_ID
+        and not pd.api.types.is_numeric_dtype(attributes[c])
+        and not pd.api.types.is_bool_dtype(attributes[c])
+    ]
+    numeric = [c for c in attributes.columns if c != SERIES_ID and c not in categorical]
+    encoders = {
+        c: sorted(attributes[c].dropna().astype(str).unique().tolist()) for c in categorical
+    }
+    return FeatureTransforms(
+        cutoff, frequency, profile.reset_index(), season_index, month_index, encoders, numeric
+    )
+
+
+def encode_attributes(attributes: pd.DataFrame, transforms: FeatureTransforms) -> pd.DataFrame:
+    """Static attributes as numbers: ordinal codes for categories (-1 when unseen)."""
+    attributes = attributes.drop_duplicates(SERIES_ID).set_index(SERIES_ID)
+    encoded = pd.DataFrame(index=attributes.index)
+    for column, categories in transforms.encoders.items():
+        codes = pd.Categorical(attributes[column].astype(str), categories=categories).codes
+        encoded[f"{column}_code"] = codes.astype("int64")
+    for column in transforms.numeric_attributes:
+        encoded[column] = pd.to_numeric(attributes[column], errors="coerce").astype("float64")
+    return encoded

@@ -1,0 +1,99 @@
+"""Nodes of the feature engineering pipeline; the logic lives in ``inventory_optimization.features``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import pandas as pd
+
+from ...features import (
+    FeatureTransforms,
+    build_model_input,
+    fit_transforms,
+    fold_origins,
+    forecast_origins,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _frequency_block(features: dict[str, Any], frequency: str) -> dict[str, Any]:
+    block = "daily" if frequency == "D" else "weekly"
+    return {**features, **features[block], "origins": features["origins"][block]}
+
+
+def fit_feature_transforms(
+    demand_panel: pd.DataFrame,
+    series_attributes: pd.DataFrame,
+    panel_metadata: dict[str, Any],
+    protocol: dict[str, Any],
+    cross_validation: dict[str, Any],
+    features: dict[str, Any],
+) -> FeatureTransforms:
+    """Fit the static transforms on data up to the earliest cross-validation origin."""
+    frequency = panel_metadata["frequency"]
+    settings = _frequency_block(features, frequency)
+    folds = fold_origins(
+        protocol["origin"], frequency, cross_validation["n_folds"], cross_validation["step"]
+    )
+    cutoff = min(folds) if folds else pd.Timestamp(protocol["origin"])
+    transforms = fit_transforms(
+        demand_panel,
+        series_attributes,
+        cutoff,
+        frequency,
+        settings["stl_period"],
+        settings["stl_history"],
+    )
+    logger.info(
+        "Fitted feature transforms on data up to %s (%d series)",
+        cutoff.date(),
+        len(transforms.profile),
+    )
+    return transforms
+
+
+def build_features(
+    demand_panel: pd.DataFrame,
+    series_attributes: pd.DataFrame,
+    panel_metadata: dict[str, Any],
+    feature_transforms: FeatureTransforms,
+    protocol: dict[str, Any],
+    cross_validation: dict[str, Any],
+    features: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The model input over every forecast origin, and the catalog of its features."""
+    frequency = panel_metadata["frequency"]
+    settings = _frequency_block(features, frequency)
+    origin = pd.Timestamp(protocol["origin"])
+    origins = forecast_origins(
+        demand_panel["date"].max(),
+        origin,
+        frequency,
+        settings["origins"]["step"],
+        settings["origins"]["count"],
+        fold_origins(origin, frequency, cross_validation["n_folds"], cross_validation["step"]),
+    )
+    started = time.perf_counter()
+    model_input, catalog = build_model_input(
+        demand_panel,
+        series_attributes,
+        panel_metadata,
+        feature_transforms,
+        origins,
+        int(protocol["horizon"]),
+        settings,
+    )
+    seconds = time.perf_counter() - started
+    logger.info(
+        "Built %d feature columns for %d rows (%d origins x horizon %d) in %.1f s (%.0f rows/s)",
+        len(catalog),
+        len(model_input),
+        len(origins),
+        protocol["horizon"],
+        seconds,
+        len(model_input) / max(seconds, 1e-9),
+    )
+    return model_input, catalog
