@@ -20,9 +20,14 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", PROJECT_ROOT.parent / "shared" / "data"))
 ENVS = {"base": None, "rossmann": "rossmann", "walmart": "walmart", "recruit": "recruit"}
-PIPELINES = ["data_engineering"]
+PIPELINES = ["data_engineering", "feature_engineering"]
 # Targets on a 2-core machine: (seconds, GB) per pipeline and dataset.
-TARGETS = {("data_engineering", "rossmann"): (30, 2.0), ("data_engineering", "base"): (10, None)}
+TARGETS = {
+    ("data_engineering", "rossmann"): (30, 2.0),
+    ("data_engineering", "base"): (10, None),
+    ("feature_engineering", "rossmann"): (30, 4.0),
+}
+CORE_FEATURES_TARGET = 1_000_000  # rows/s for lag, rolling and calendar features
 
 # Runs the Kedro CLI in this interpreter and reports its own peak memory on exit.
 RUNNER = (
@@ -55,6 +60,73 @@ def run_once(pipeline: str, env: str) -> tuple[float, float]:
     return seconds, peak_kb / 1024**2
 
 
+def feature_throughput(env: str) -> tuple[int, int, float, float, float]:
+    """In-process timing of the feature build on the panel the pipeline wrote: transforms fit,
+    full build, and lag/rolling/calendar features alone. Returns rows and seconds."""
+    import dataclasses
+    import json
+
+    import pandas as pd
+    from kedro.config import OmegaConfigLoader
+
+    from inventory_optimization.features import (
+        build_model_input,
+        fit_transforms,
+        fold_origins,
+        forecast_origins,
+    )
+    from inventory_optimization.pipelines.feature_engineering.nodes import _frequency_block
+
+    dataset = ENVS[env] or "synthetic"
+    primary = PROJECT_ROOT / "data" / "03_primary" / dataset
+    panel = pd.read_parquet(primary / "demand_panel.parquet")
+    attributes = pd.read_parquet(primary / "series_attributes.parquet")
+    metadata = json.loads((primary / "panel_metadata.json").read_text())
+    loader = OmegaConfigLoader(
+        str(PROJECT_ROOT / "conf"),
+        base_env="base",
+        default_run_env=env if ENVS[env] else "local",
+        runtime_params={"raw_dir": str(SHARED_DATA / dataset)},
+    )
+    params = loader["parameters"]
+    frequency = metadata["frequency"]
+    settings = _frequency_block(params["features"], frequency)
+    protocol, cv = params["protocol"], params["cross_validation"]
+    folds = fold_origins(protocol["origin"], frequency, cv["n_folds"], cv["step"])
+    origins = forecast_origins(
+        panel["date"].max(),
+        pd.Timestamp(protocol["origin"]),
+        frequency,
+        settings["origins"]["step"],
+        settings["origins"]["count"],
+        folds,
+    )
+    started = time.perf_counter()
+    transforms = fit_transforms(
+        panel, attributes, min(folds), frequency, settings["stl_period"], settings["stl_history"]
+    )
+    fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    model_input, _ = build_model_input(
+        panel, attributes, metadata, transforms, origins, protocol["horizon"], settings
+    )
+    full_seconds = time.perf_counter() - started
+    core = {
+        **settings,
+        "ewm_halflives": [],
+        "diff_lags": [],
+        "scaled": False,
+        "interactions": [],
+        "rolling_stats": ["mean", "std", "min", "max", "median"],
+    }
+    core_metadata = {**metadata, "known_covariates": [], "past_covariates": []}
+    started = time.perf_counter()
+    bare = dataclasses.replace(transforms, encoders={}, numeric_attributes=[])
+    build_model_input(panel, attributes, core_metadata, bare, origins, protocol["horizon"], core)
+    core_seconds = time.perf_counter() - started
+    return len(panel), len(model_input), fit_seconds, full_seconds, core_seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipelines", nargs="+", default=PIPELINES)
@@ -78,6 +150,22 @@ def main() -> None:
                 verdict = f"<= {max_s} s" + (f", <= {max_gb} GB" if max_gb else "")
                 verdict += " ok" if ok else " MISSED"
             print(f"{pipeline:<20} {env:<10} {seconds:>8.1f} {peak_gb:>8.2f}  {verdict}")
+
+    if "feature_engineering" in options.pipelines:
+        print(
+            f"\n{'features in-process':<20} {'dataset':<10} {'panel rows':>10} {'out rows':>10} "
+            f"{'fit s':>6} {'build s':>7} {'rows/s':>10} {'core rows/s':>11}"
+        )
+        for env in options.envs:
+            if ENVS[env] and not (SHARED_DATA / ENVS[env]).is_dir():
+                continue
+            panel_rows, rows, fit_s, full_s, core_s = feature_throughput(env)
+            core_rate = rows / core_s
+            flag = "ok" if core_rate >= CORE_FEATURES_TARGET else "MISSED"
+            print(
+                f"{'':<20} {env:<10} {panel_rows:>10,} {rows:>10,} {fit_s:>6.1f} {full_s:>7.1f} "
+                f"{rows / full_s:>10,.0f} {core_rate:>11,.0f}  >= 1 M rows/s {flag}"
+            )
 
 
 if __name__ == "__main__":

