@@ -475,6 +475,12 @@ def build_model_input(
 
 
 def feature_columns(model_input: pd.DataFrame) -> list[str]:
-    """Feature columns of a model input table (everything but keys and targets)."""
+    """Feature columns of a model input table: numeric columns other than keys and targets
+    (the panel's key columns are categorical labels, encoded separately as ``*_code``)."""
     excluded = {*KEY_COLUMNS, *TARGET_COLUMNS}
-    return ["horizon", *[c for c in model_input.columns if c not in excluded]]
+    numeric = [
+        c
+        for c in model_input.columns
+        if c not in excluded and pd.api.types.is_numeric_dtype(model_input[c])
+    ]
+    return ["horizon", *numeric]

@@ -62,7 +62,8 @@ def calendar_table(
     table["month"] = dates.month.to_numpy()
     table["quarter"] = dates.quarter.to_numpy()
     table["is_month_start"] = (dates.day <= span).astype(float)
-    table["is_month_end"] = ((dates + pd.Timedelta(days=span)).month != dates.month).astype(float)
+    # The period holds a month's last day when the day after it starts a month within span days.
+    table["is_month_end"] = ((dates + pd.Timedelta(days=1)).day <= span).astype(float)
     if frequency != "D":
         table = table.drop(columns=["day_of_week", "is_weekend"])
     return table.astype("float64")

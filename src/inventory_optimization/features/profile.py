@@ -159,7 +159,7 @@ def encode_attributes(attributes: pd.DataFrame, transforms: FeatureTransforms) -
     attributes = attributes.drop_duplicates(SERIES_ID).set_index(SERIES_ID)
     encoded = pd.DataFrame(index=attributes.index)
     for column, categories in transforms.encoders.items():
-        codes = pd.Categorical(attributes[column].astype(str), categories=categories).codes
+        codes = pd.Index(categories).get_indexer(attributes[column].astype(str))
         encoded[f"{column}_code"] = codes.astype("int64")
     for column in transforms.numeric_attributes:
         encoded[column] = pd.to_numeric(attributes[column], errors="coerce").astype("float64")

@@ -26,10 +26,11 @@ class WideIndex:
 
 
 def gather(matrix: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Values at (row, column) position pairs; rows outside the matrix give NaN."""
+    """Values at (row, column) position pairs; positions outside the matrix (e.g. -1 from
+    ``get_indexer`` for an unseen label) give NaN."""
     n_rows, n_cols = matrix.shape
-    inside = (rows >= 0) & (rows < n_rows)
-    out = matrix.ravel().take(np.where(inside, rows, 0) * n_cols + cols)
+    inside = (rows >= 0) & (rows < n_rows) & (cols >= 0) & (cols < n_cols)
+    out = matrix.ravel().take(np.where(inside, rows * n_cols + cols, 0))
     if not inside.all():
         out[~inside] = np.nan
     return out
