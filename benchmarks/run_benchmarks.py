@@ -41,7 +41,7 @@ RUNNER = (
 
 
 def run_once(pipeline: str, env: str) -> tuple[float, float]:
-    args = ["run", "--pipeline", pipeline]
+    args = ["run", "--pipelines", pipeline]
     if ENVS[env]:
         args += ["--env", env, "--params", f"raw_dir={SHARED_DATA / ENVS[env]}"]
     started = time.perf_counter()

@@ -15,7 +15,7 @@ from tests.conftest import PROJECT_ROOT, run_kedro
 
 
 def test_default_run_builds_the_panel_from_generated_data():
-    run_kedro("run", "--pipeline", "data_engineering")
+    run_kedro("run", "--pipelines", "data_engineering")
     raw = PROJECT_ROOT / "data" / "01_raw" / "synthetic"
     primary = PROJECT_ROOT / "data" / "03_primary" / "synthetic"
     sales = pd.read_csv(raw / "sales.csv")
@@ -56,7 +56,7 @@ def test_bad_input_stops_the_run_before_anything_is_written(tmp_path: Path):
             "run",
             "--env",
             "custom",
-            "--pipeline",
+            "--pipelines",
             "data_engineering",
             "--params",
             f"raw_dir={tmp_path}",

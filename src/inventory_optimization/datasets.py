@@ -70,3 +70,28 @@ class RawTableDataset(AbstractDataset[None, pd.DataFrame]):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": self._filepath, "load_args": self._load_args}
+
+
+class OptunaStorageDataset(AbstractDataset[None, Any]):
+    """An Optuna SQLite storage at ``filepath``, handed to nodes by the catalog so that tuning
+    nodes open no files themselves. A rerun with the same study name resumes the study;
+    ``optuna-dashboard sqlite:///<filepath>`` shows it."""
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self._filepath = str(filepath)
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        import optuna
+
+        Path(self._filepath).parent.mkdir(parents=True, exist_ok=True)
+        return optuna.storages.RDBStorage(f"sqlite:///{Path(self._filepath).resolve()}")
+
+    def save(self, data: Any) -> None:
+        raise DatasetError("Optuna writes its storage itself; it is not saved by Kedro.")
+
+    def _exists(self) -> bool:
+        return Path(self._filepath).is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath}

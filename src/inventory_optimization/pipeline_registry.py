@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from .pipelines import data_engineering, feature_engineering
+from .pipelines import data_engineering, feature_engineering, modeling
 
 _active_source = "synthetic"
 
@@ -30,6 +30,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines = {
         "data_engineering": data_engineering.create_pipeline(_active_source),
         "feature_engineering": feature_engineering.create_pipeline(),
+        "modeling": modeling.create_pipeline(),
     }
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines

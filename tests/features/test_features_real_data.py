@@ -20,12 +20,12 @@ def walmart() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         "run",
         "--env",
         "walmart",
-        "--pipeline",
+        "--pipelines",
         "data_engineering",
         "--params",
         f"raw_dir={raw_dir}",
     )
-    run_kedro("run", "--env", "walmart", "--pipeline", "feature_engineering")
+    run_kedro("run", "--env", "walmart", "--pipelines", "feature_engineering")
     model_input = pd.read_parquet(
         PROJECT_ROOT / "data" / "05_model_input" / "walmart" / "model_input.parquet"
     )

@@ -1,4 +1,4 @@
-"""End-to-end: `kedro run --pipeline data_engineering --env <dataset>` on the real files, and
+"""End-to-end: `kedro run --pipelines data_engineering --env <dataset>` on the real files, and
 the panel reconciled with the raw data (rows, totals, series, first and last dates)."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _outputs(dataset: str) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
 
 def _run(env: str, raw_dir) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     run_kedro(
-        "run", "--env", env, "--pipeline", "data_engineering", "--params", f"raw_dir={raw_dir}"
+        "run", "--env", env, "--pipelines", "data_engineering", "--params", f"raw_dir={raw_dir}"
     )
     return _outputs(env)
 

@@ -1,0 +1,437 @@
+"""Nodes of the modeling pipeline. The models, CV, tuning, calibration and stacking live in
+``inventory_optimization.models``; these functions wire them to the catalog's tables."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ...features import fold_origins
+from ...models import ForecastContext, make_forecaster
+from ...models.base import forward, inverse
+from ...models.conformal import fit_residual_quantiles
+from ...models.cv import folds, scored, training_rows
+from ...models.ensemble import stacking_weights
+from ...models.metrics import coverage, headline, mase, mean_pinball, seasonal_naive_mae, wape
+from ...models.tuning import study_name, tune
+from ...panel.contract import DATE, DEMAND, IS_CLOSED, SERIES_ID
+
+logger = logging.getLogger(__name__)
+ENSEMBLE = "ensemble"
+
+
+def quantile_column(level: float) -> str:
+    return f"q_{level:g}"
+
+
+def prepare_modeling(
+    feature_catalog: pd.DataFrame,
+    panel_metadata: dict[str, Any],
+    protocol: dict[str, Any],
+    cross_validation: dict[str, Any],
+    modeling: dict[str, Any],
+) -> dict[str, Any]:
+    """Everything the model nodes share: features, folds, transform, metric, quantiles."""
+    frequency = panel_metadata["frequency"]
+    origin = pd.Timestamp(protocol["origin"])
+    origins = fold_origins(origin, frequency, cross_validation["n_folds"], cross_validation["step"])
+    return {
+        "dataset": panel_metadata["source"],
+        "features": [
+            "horizon",
+            *feature_catalog["name"]
+            .drop(feature_catalog.index[feature_catalog["name"] == "horizon"])
+            .tolist(),
+        ],
+        "frequency": frequency,
+        "season_length": 7 if frequency == "D" else 52,
+        "target_transform": modeling["target_transform"],
+        "metric": protocol.get("metric", "wape"),
+        "scoring": modeling["scoring"],
+        "non_negative": bool(modeling.get("non_negative", True)),
+        "quantiles": [float(q) for q in modeling["quantiles"]],
+        "seed": int(modeling["seed"]),
+        "n_jobs": int(modeling.get("n_jobs", 2)),
+        "fold_origins": [str(o.date()) for o in origins],
+        "protocol_origin": str(origin.date()),
+        "live_origin": panel_metadata["last_date"],
+        "horizon": int(protocol["horizon"]),
+        "calibration": modeling.get("calibration", {}),
+    }
+
+
+def _context(setup: dict[str, Any], panel: pd.DataFrame) -> ForecastContext:
+    return ForecastContext(
+        features=setup["features"],
+        target_transform=setup["target_transform"],
+        frequency=setup["frequency"],
+        season_length=setup["season_length"],
+        seed=setup["seed"],
+        panel=panel,
+        n_jobs=setup["n_jobs"],
+    )
+
+
+def _finalize(point: np.ndarray, rows: pd.DataFrame, setup: dict[str, Any]) -> np.ndarray:
+    """Closed periods are zero by design; a missing forecast (a series with no history yet)
+    falls back to the typical series' level; demand is non-negative where the data is."""
+    point = np.where(np.isnan(point), rows["series_target_mean"].to_numpy(dtype=float), point)
+    point = np.where(rows[IS_CLOSED].to_numpy(), 0.0, point)
+    return np.clip(point, 0, None) if setup["non_negative"] else point
+
+
+def _score(rows: pd.DataFrame, point: np.ndarray, setup: dict[str, Any]) -> float:
+    holiday = rows["is_holiday"].to_numpy() if "is_holiday" in rows else None
+    return headline(setup["metric"], rows[DEMAND].to_numpy(), point, holiday)
+
+
+def _sample(positions: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
+    if limit and len(positions) > limit:
+        rng = np.random.default_rng(seed)
+        return np.sort(rng.choice(positions, size=int(limit), replace=False))
+    return positions
+
+
+def tune_model(
+    model_input: pd.DataFrame,
+    demand_panel: pd.DataFrame,
+    setup: dict[str, Any],
+    optuna_storage: Any,
+    options: dict[str, Any],
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, float]]:
+    """Optuna search over the model's space on the CV folds (rows subsampled to
+    ``tuning_rows``); returns the best parameters, the trials and parameter importances."""
+    name = options["name"]
+    context = _context(setup, demand_panel)
+    origins = [pd.Timestamp(o) for o in setup["fold_origins"]]
+    fold_rows = {
+        number: (_sample(train, options.get("tuning_rows"), setup["seed"]), valid)
+        for number, _, train, valid in folds(model_input, origins, setup["scoring"])
+    }
+
+    def evaluate_fold(params: dict, fold: int) -> float:
+        train, valid = fold_rows[fold]
+        model = make_forecaster(name, params).fit(model_input.iloc[train], context)
+        rows = model_input.iloc[valid]
+        return _score(rows, _finalize(model.predict(rows, context), rows, setup), setup)
+
+    fingerprint = {
+        "rows": len(model_input),
+        "folds": setup["fold_origins"],
+        "features": len(setup["features"]),
+        "tuning_rows": options.get("tuning_rows"),
+        "fixed": options.get("fixed"),
+    }
+    best, trials, importances = tune(
+        name,
+        options,
+        evaluate_fold,
+        len(origins),
+        optuna_storage,
+        study_name(name, options.get("search_space") or {}, fingerprint),
+        setup["seed"],
+    )
+    logger.info("%s: best parameters %s", name, best)
+    return best, trials, importances
+
+
+def cross_validate_model(
+    model_input: pd.DataFrame,
+    demand_panel: pd.DataFrame,
+    setup: dict[str, Any],
+    best_params: dict[str, Any],
+    options: dict[str, Any],
+) -> pd.DataFrame:
+    """Out-of-fold predictions of the tuned model on every fold's scored rows."""
+    name = options["name"]
+    context = _context(setup, demand_panel)
+    origins = [pd.Timestamp(o) for o in setup["fold_origins"]]
+    frames = []
+    for number, origin, fold_train, valid in folds(model_input, origins, setup["scoring"]):
+        started = time.perf_counter()
+        train = _sample(fold_train, options.get("max_train_rows"), setup["seed"])
+        model = make_forecaster(name, best_params).fit(model_input.iloc[train], context)
+        rows = model_input.iloc[valid]
+        point = _finalize(model.predict(rows, context), rows, setup)
+        logger.info(
+            "%s fold %d (origin %s): %s %.4f on %d rows (%.1f s)",
+            name,
+            number,
+            origin.date(),
+            setup["metric"],
+            _score(rows, point, setup),
+            len(rows),
+            time.perf_counter() - started,
+        )
+        frames.append(pd.DataFrame({"row": valid, "fold": number, "pred": point}))
+    return pd.concat(frames, ignore_index=True).assign(model=name)
+
+
+def fit_and_forecast(
+    model_input: pd.DataFrame,
+    demand_panel: pd.DataFrame,
+    setup: dict[str, Any],
+    best_params: dict[str, Any],
+    options: dict[str, Any],
+):
+    """Refit the tuned model on all data before the protocol origin and forecast the
+    holdout; refit on all data and forecast the live horizon. Returns the live model."""
+    name = options["name"]
+    context = _context(setup, demand_panel)
+    report: dict[str, Any] = {"model": name, "params": best_params}
+    outputs = {}
+    for stage, date in (("holdout", setup["protocol_origin"]), ("live", setup["live_origin"])):
+        origin = pd.Timestamp(date)
+        train = _sample(
+            np.flatnonzero(training_rows(model_input, origin).to_numpy()),
+            options.get("max_train_rows"),
+            setup["seed"],
+        )
+        started = time.perf_counter()
+        model = make_forecaster(name, best_params).fit(model_input.iloc[train], context)
+        fit_seconds = time.perf_counter() - started
+        target = np.flatnonzero((model_input["origin"] == origin).to_numpy())
+        rows = model_input.iloc[target]
+        started = time.perf_counter()
+        point = _finalize(model.predict(rows, context), rows, setup)
+        predict_seconds = time.perf_counter() - started
+        report[stage] = {
+            "train_rows": len(train),
+            "fit_seconds": round(fit_seconds, 2),
+            "predict_seconds": round(predict_seconds, 2),
+            "rows": len(rows),
+        }
+        logger.info(
+            "%s %s: fitted on %d rows in %.1f s, predicted %d rows in %.1f s",
+            name,
+            stage,
+            len(train),
+            fit_seconds,
+            len(rows),
+            predict_seconds,
+        )
+        outputs[stage] = pd.DataFrame({"row": target, "pred": point, "model": name})
+    return model, outputs["holdout"], outputs["live"], report
+
+
+def _space(values: np.ndarray, rows: pd.DataFrame, setup: dict[str, Any]) -> np.ndarray:
+    return forward(values, rows["series_scale"].to_numpy(dtype=float), setup["target_transform"])
+
+
+def build_ensemble(
+    model_input: pd.DataFrame, setup: dict[str, Any], *cv_predictions: pd.DataFrame
+) -> dict[str, float]:
+    """Stacking weights (non-negative, summing to one) from out-of-fold predictions, learned in
+    the target space so the metric's scale (log for RMSPE/RMSLE) is respected."""
+    wide = pd.concat(cv_predictions).pivot_table(index="row", columns="model", values="pred")
+    rows = model_input.iloc[wide.index.to_numpy()]
+    matrix = np.column_stack([_space(wide[m].to_numpy(), rows, setup) for m in wide.columns])
+    target = _space(rows[DEMAND].to_numpy(dtype=float), rows, setup)
+    weights = stacking_weights(matrix, target)
+    result = {model: round(float(w), 6) for model, w in zip(wide.columns, weights, strict=True)}
+    logger.info("Ensemble weights: %s", result)
+    return result
+
+
+def _combine(
+    frames: list[pd.DataFrame],
+    weights: dict[str, float],
+    model_input: pd.DataFrame,
+    setup: dict[str, Any],
+) -> pd.DataFrame:
+    wide = pd.concat(frames).pivot_table(index="row", columns="model", values="pred")
+    rows = model_input.iloc[wide.index.to_numpy()]
+    scale = rows["series_scale"].to_numpy(dtype=float)
+    blended = sum(
+        weights.get(m, 0.0) * _space(wide[m].to_numpy(), rows, setup) for m in wide.columns
+    )
+    point = _finalize(inverse(blended, scale, setup["target_transform"]), rows, setup)
+    return pd.DataFrame({"row": wide.index.to_numpy(), "pred": point, "model": ENSEMBLE})
+
+
+def assemble_forecasts(
+    model_input: pd.DataFrame,
+    setup: dict[str, Any],
+    weights: dict[str, float],
+    *predictions: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Holdout forecasts of every model and the ensemble, and the ensemble's live forecast,
+    each with conformal quantiles calibrated on that model's out-of-fold residuals.
+
+    ``predictions`` are, per model, its cv, holdout and live predictions (in that order).
+    """
+    groups = [predictions[i : i + 3] for i in range(0, len(predictions), 3)]
+    cv = {frame["model"].iat[0]: frame for frame, _, _ in groups}
+    holdout = {frame["model"].iat[0]: frame for _, frame, _ in groups}
+    live = [frame for _, _, frame in groups]
+    cv[ENSEMBLE] = _combine(list(cv.values()), weights, model_input, setup).merge(
+        next(iter(cv.values()))[["row", "fold"]], on="row", how="left"
+    )
+    holdout[ENSEMBLE] = _combine(list(holdout.values()), weights, model_input, setup)
+    live_ensemble = _combine(live, weights, model_input, setup)
+
+    levels = setup["quantiles"]
+    calibration = setup["calibration"]
+    keys = [c for c in model_input.columns[: model_input.columns.get_loc("origin")]]
+
+    def with_quantiles(frame: pd.DataFrame, residuals: pd.DataFrame) -> pd.DataFrame:
+        rows = model_input.iloc[frame["row"].to_numpy()]
+        fitted_rows = model_input.iloc[residuals["row"].to_numpy()]
+        quantiles = fit_residual_quantiles(
+            fitted_rows[DEMAND].to_numpy(dtype=float),
+            residuals["pred"].to_numpy(),
+            fitted_rows["horizon"].to_numpy(),
+            fitted_rows["series_scale"].to_numpy(dtype=float),
+            levels,
+            setup["target_transform"],
+            horizon_bucket=int(calibration.get("horizon_bucket", 7)),
+            scale_bins=int(calibration.get("scale_bins", 3)),
+            min_count=int(calibration.get("min_count", 200)),
+        ).predict(
+            frame["pred"].to_numpy(),
+            rows["horizon"].to_numpy(),
+            rows["series_scale"].to_numpy(dtype=float),
+            setup["non_negative"],
+        )
+        out = rows[[*keys, "origin", DATE, "horizon"]].reset_index(drop=True)
+        out.insert(len(keys), "model", frame["model"].to_numpy())
+        out["y_true"] = rows[DEMAND].to_numpy()
+        out["y_pred"] = frame["pred"].to_numpy()
+        closed = rows[IS_CLOSED].to_numpy()
+        for level, values in quantiles.items():
+            out[quantile_column(level)] = np.where(closed, 0.0, values)
+        out["is_closed"] = closed
+        out["scored"] = scored(rows, setup["scoring"]).to_numpy()
+        return out
+
+    holdout_forecasts = pd.concat(
+        [with_quantiles(holdout[m], cv[m]) for m in holdout], ignore_index=True
+    )
+    demand_forecast = with_quantiles(live_ensemble, cv[ENSEMBLE]).drop(columns=["y_true", "scored"])
+    return holdout_forecasts, demand_forecast
+
+
+def evaluate_models(
+    holdout_forecasts: pd.DataFrame,
+    demand_panel: pd.DataFrame,
+    setup: dict[str, Any],
+    model_input: pd.DataFrame,
+    *fit_reports: dict[str, Any],
+) -> pd.DataFrame:
+    """The leaderboard: headline metric, WAPE, MASE, pinball loss, interval coverage, time."""
+    scored_rows = holdout_forecasts[holdout_forecasts["scored"]]
+    origin = pd.Timestamp(setup["protocol_origin"])
+    naive_mae = seasonal_naive_mae(demand_panel, setup["season_length"], origin)
+    holiday_by_row = None
+    if "is_holiday" in model_input:
+        holiday_by_row = model_input.set_index([SERIES_ID, "origin", "horizon"])["is_holiday"]
+    reports = {report["model"]: report for report in fit_reports}
+    levels = setup["quantiles"]
+    records = []
+    for model, group in scored_rows.groupby("model", sort=False):
+        y, pred = group["y_true"].to_numpy(), group["y_pred"].to_numpy()
+        holiday = None
+        if holiday_by_row is not None:
+            holiday = holiday_by_row.reindex(
+                pd.MultiIndex.from_frame(group[[SERIES_ID, "origin", "horizon"]])
+            ).to_numpy()
+        quantiles = {q: group[quantile_column(q)].to_numpy() for q in levels}
+        report = reports.get(model, {})
+        records.append(
+            {
+                "model": model,
+                "metric": setup["metric"],
+                "score": headline(setup["metric"], y, pred, holiday),
+                "wape": wape(y, pred),
+                "mase": mase(y, pred, group[SERIES_ID].astype(str).to_numpy(), naive_mae),
+                "pinball": mean_pinball(y, quantiles),
+                "coverage_80": coverage(y, quantiles.get(0.1, pred), quantiles.get(0.9, pred)),
+                "fit_seconds": sum(
+                    report.get(s, {}).get("fit_seconds", 0) for s in ("holdout", "live")
+                ),
+                "predict_seconds": sum(
+                    report.get(s, {}).get("predict_seconds", 0) for s in ("holdout", "live")
+                ),
+                "rows": len(group),
+            }
+        )
+    leaderboard = pd.DataFrame(records).sort_values("score").reset_index(drop=True)
+    logger.info("Leaderboard (%s):\n%s", setup["metric"], leaderboard.to_string(index=False))
+    return leaderboard
+
+
+def feature_importances(feature_catalog: pd.DataFrame, *models) -> pd.DataFrame:
+    """Importances of the tree models (XGBoost total gain, RandomForest impurity), each as a
+    share of the model's total, joined to the feature catalog's family and description."""
+    frames = []
+    for model in models:
+        importances = model.feature_importances()
+        if importances is None or importances.empty:
+            continue
+        frames.append(
+            pd.DataFrame(
+                {
+                    "model": model.name,
+                    "feature": importances.index,
+                    "importance": importances.to_numpy(),
+                    "share": importances.to_numpy() / importances.sum(),
+                }
+            )
+        )
+    table = pd.concat(frames, ignore_index=True)
+    described = feature_catalog[["name", "family", "availability", "description"]]
+    return table.merge(described, left_on="feature", right_on="name", how="left").drop(
+        columns="name"
+    )
+
+
+def model_card(
+    setup: dict[str, Any],
+    leaderboard: pd.DataFrame,
+    weights: dict[str, float],
+    demand_panel: pd.DataFrame,
+    *tuning: Any,
+) -> dict[str, Any]:
+    """One JSON record of the run: parameters, best trials, CV and holdout metrics, features,
+    data fingerprint, library versions and git commit. ``tuning`` holds per model its
+    fit report, tuning trials and parameter importances."""
+    from ...provenance import data_fingerprint, git_commit, library_versions
+
+    models = {}
+    for report, trials, importances in (tuning[i : i + 3] for i in range(0, len(tuning), 3)):
+        entry: dict[str, Any] = {
+            "parameters": report["params"],
+            "fit": {k: report[k] for k in ("holdout", "live") if k in report},
+        }
+        if isinstance(trials, pd.DataFrame) and not trials.empty and "value" in trials:
+            complete = trials[trials["state"] == "COMPLETE"]
+            if not complete.empty:
+                best = complete.loc[complete["value"].idxmin()]
+                entry["best_trial"] = {
+                    "number": int(best["number"]),
+                    "cv_score": float(best["value"]),
+                }
+            entry["trials"] = {str(k): int(v) for k, v in trials["state"].value_counts().items()}
+        entry["parameter_importances"] = importances
+        models[report["model"]] = entry
+    return {
+        "dataset": setup["dataset"],
+        "metric": setup["metric"],
+        "protocol": {
+            "origin": setup["protocol_origin"],
+            "horizon": setup["horizon"],
+            "cv_fold_origins": setup["fold_origins"],
+        },
+        "target_transform": setup["target_transform"],
+        "ensemble_weights": weights,
+        "holdout": leaderboard.to_dict(orient="records"),
+        "models": models,
+        "features": setup["features"],
+        "data": data_fingerprint(demand_panel),
+        "libraries": library_versions(),
+        "git_commit": git_commit(),
+    }

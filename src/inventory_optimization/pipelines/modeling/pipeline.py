@@ -1,0 +1,133 @@
+"""Modeling: one modular pipeline per model family (a namespace each, so kedro-viz shows one
+box per model), then stacking, calibrated quantiles, the leaderboard and the model card."""
+
+from kedro.pipeline import Node, Pipeline
+
+from . import nodes
+
+MODELS = ("seasonal_naive", "ets", "random_forest", "xgboost", "lstm")
+SHARED = {"model_input", "demand_panel", "modeling_setup", "optuna_storage"}
+
+
+def _model_template() -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                nodes.tune_model,
+                inputs=[
+                    "model_input",
+                    "demand_panel",
+                    "modeling_setup",
+                    "optuna_storage",
+                    "params:model_options",
+                ],
+                outputs=["best_params", "tuning_trials", "param_importances"],
+                name="tune_hyperparameters",
+            ),
+            Node(
+                nodes.cross_validate_model,
+                inputs=[
+                    "model_input",
+                    "demand_panel",
+                    "modeling_setup",
+                    "best_params",
+                    "params:model_options",
+                ],
+                outputs="cv_predictions",
+                name="cross_validate",
+            ),
+            Node(
+                nodes.fit_and_forecast,
+                inputs=[
+                    "model_input",
+                    "demand_panel",
+                    "modeling_setup",
+                    "best_params",
+                    "params:model_options",
+                ],
+                outputs=["model", "holdout_predictions", "live_predictions", "fit_report"],
+                name="fit_and_forecast",
+            ),
+        ]
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    per_model = [
+        Pipeline(
+            _model_template(),
+            namespace=model,
+            inputs=SHARED,
+            parameters={"params:model_options": f"params:{model}.model_options"},
+        )
+        for model in MODELS
+    ]
+    predictions = [
+        f"{m}.{kind}"
+        for m in MODELS
+        for kind in ("cv_predictions", "holdout_predictions", "live_predictions")
+    ]
+    return Pipeline(
+        [
+            Node(
+                nodes.prepare_modeling,
+                inputs=[
+                    "feature_catalog",
+                    "panel_metadata",
+                    "params:protocol",
+                    "params:cross_validation",
+                    "params:modeling",
+                ],
+                outputs="modeling_setup",
+                name="prepare_modeling",
+            ),
+            *per_model,
+            Node(
+                nodes.build_ensemble,
+                inputs=["model_input", "modeling_setup", *[f"{m}.cv_predictions" for m in MODELS]],
+                outputs="ensemble_weights",
+                name="learn_ensemble_weights",
+            ),
+            Node(
+                nodes.assemble_forecasts,
+                inputs=["model_input", "modeling_setup", "ensemble_weights", *predictions],
+                outputs=["holdout_forecasts", "demand_forecast"],
+                name="calibrate_and_assemble_forecasts",
+            ),
+            Node(
+                nodes.evaluate_models,
+                inputs=[
+                    "holdout_forecasts",
+                    "demand_panel",
+                    "modeling_setup",
+                    "model_input",
+                    *[f"{m}.fit_report" for m in MODELS],
+                ],
+                outputs="model_leaderboard",
+                name="evaluate_models",
+            ),
+            Node(
+                nodes.feature_importances,
+                inputs=["feature_catalog", "random_forest.model", "xgboost.model"],
+                outputs="feature_importances",
+                name="explain_feature_importances",
+            ),
+            Node(
+                nodes.model_card,
+                inputs=[
+                    "modeling_setup",
+                    "model_leaderboard",
+                    "ensemble_weights",
+                    "demand_panel",
+                    *[
+                        f"{m}.{kind}"
+                        for m in MODELS
+                        for kind in ("fit_report", "tuning_trials", "param_importances")
+                    ],
+                ],
+                outputs="model_card",
+                name="write_model_card",
+            ),
+        ],
+        tags="modeling",
+    )
