@@ -20,12 +20,15 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", PROJECT_ROOT.parent / "shared" / "data"))
 ENVS = {"base": None, "rossmann": "rossmann", "walmart": "walmart", "recruit": "recruit"}
-PIPELINES = ["data_engineering", "feature_engineering"]
+PIPELINES = ["data_engineering", "feature_engineering", "modeling"]
+# "all" is a plain `kedro run`: every pipeline, end to end.
 # Targets on a 2-core machine: (seconds, GB) per pipeline and dataset.
 TARGETS = {
     ("data_engineering", "rossmann"): (30, 2.0),
     ("data_engineering", "base"): (10, None),
     ("feature_engineering", "rossmann"): (30, 4.0),
+    ("all", "base"): (180, None),
+    ("all", "rossmann"): (20 * 60, 8.0),
 }
 CORE_FEATURES_TARGET = 1_000_000  # rows/s for lag, rolling and calendar features
 
@@ -41,7 +44,7 @@ RUNNER = (
 
 
 def run_once(pipeline: str, env: str) -> tuple[float, float]:
-    args = ["run", "--pipelines", pipeline]
+    args = ["run"] if pipeline == "all" else ["run", "--pipelines", pipeline]
     if ENVS[env]:
         args += ["--env", env, "--params", f"raw_dir={SHARED_DATA / ENVS[env]}"]
     started = time.perf_counter()
@@ -127,9 +130,24 @@ def feature_throughput(env: str) -> tuple[int, int, float, float, float]:
     return len(panel), len(model_input), fit_seconds, full_seconds, core_seconds
 
 
+def print_leaderboard(env: str) -> None:
+    """The run's leaderboard: the headline metric per model and its seconds."""
+    import pandas as pd
+
+    dataset = ENVS[env] or "synthetic"
+    path = PROJECT_ROOT / "data" / "08_reporting" / dataset / "model_leaderboard.csv"
+    board = pd.read_csv(path)[
+        ["model", "metric", "score", "wape", "coverage_80", "fit_seconds", "predict_seconds"]
+    ]
+    print(
+        "    "
+        + board.to_string(index=False, float_format=lambda v: f"{v:.4f}").replace("\n", "\n    ")
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pipelines", nargs="+", default=PIPELINES)
+    parser.add_argument("--pipelines", nargs="+", default=PIPELINES, choices=[*PIPELINES, "all"])
     parser.add_argument("--envs", nargs="+", default=list(ENVS), choices=list(ENVS))
     options = parser.parse_args()
 
@@ -150,6 +168,8 @@ def main() -> None:
                 verdict = f"<= {max_s} s" + (f", <= {max_gb} GB" if max_gb else "")
                 verdict += " ok" if ok else " MISSED"
             print(f"{pipeline:<20} {env:<10} {seconds:>8.1f} {peak_gb:>8.2f}  {verdict}")
+            if pipeline in ("modeling", "all"):
+                print_leaderboard(env)
 
     if "feature_engineering" in options.pipelines:
         print(

@@ -95,3 +95,30 @@ def test_dockerfile_installs_the_project_and_runs_kedro():
     ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
     assert {".venv", "data", ".git"} <= set(ignored)
     assert "conf" not in ignored and "src" not in ignored
+
+
+def test_default_run_forecasts_close_to_the_true_demand():
+    """On the built-in data the true expected demand is known: the ensemble's holdout WAPE is
+    within 10 % of the WAPE of forecasting the true mean itself, and it beats seasonal naive."""
+    run_kedro("run")
+    holdout = pd.read_parquet(
+        PROJECT_ROOT / "data" / "07_model_output" / "synthetic" / "holdout_forecasts.parquet"
+    )
+    truth = pd.read_parquet(PROJECT_ROOT / "data" / "01_raw" / "synthetic" / "true_demand.parquet")
+    truth["series_id"] = truth["store_id"] + "_" + truth["item_id"]
+    scored = holdout[holdout["scored"]].merge(
+        truth[["series_id", "date", "expected_demand"]], on=["series_id", "date"]
+    )
+
+    def wape(forecast: pd.Series, actual: pd.Series) -> float:
+        return float((forecast - actual).abs().sum() / actual.abs().sum())
+
+    by_model = {
+        model: wape(group["y_pred"], group["y_true"]) for model, group in scored.groupby("model")
+    }
+    ensemble = scored[scored["model"] == "ensemble"]
+    truth_wape = wape(ensemble["expected_demand"], ensemble["y_true"])
+    assert by_model["ensemble"] <= 1.10 * truth_wape
+    assert by_model["ensemble"] < by_model["seasonal_naive"]
+    for name in ("demand_forecast.parquet",):
+        assert (PROJECT_ROOT / "data" / "07_model_output" / "synthetic" / name).is_file()

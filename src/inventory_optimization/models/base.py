@@ -61,6 +61,7 @@ class Forecaster:
     """Base class: hyperparameters in, ``fit`` returns self, ``predict`` returns an array."""
 
     name = "forecaster"
+    version = 1  # bump when the algorithm changes: Optuna studies are keyed on it
 
     def __init__(self, **params) -> None:
         self.params = params

@@ -69,6 +69,7 @@ class ETSForecaster(Forecaster):
     """
 
     name = "ets"
+    version = 2  # closed periods are gaps, not zero sales
 
     def fit(self, train: pd.DataFrame, context: ForecastContext) -> ETSForecaster:
         return self  # a local model: everything is fitted per series at prediction time

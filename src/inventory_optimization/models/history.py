@@ -8,11 +8,12 @@ import pandas as pd
 
 from ..features.wide import WideIndex
 from ..panel.cleaning import period_step
-from ..panel.contract import DATE, DEMAND, IS_OBSERVED, SERIES_ID
+from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID
 
 
 class DemandHistory:
-    """Demand (closed periods are zero, unobserved ones NaN) on the panel's regular grid."""
+    """Demand of open, observed periods on the panel's regular grid; closed and unobserved
+    periods are NaN, so a closure is never read as a sale of zero."""
 
     def __init__(self, panel: pd.DataFrame, frequency: str, until: pd.Timestamp | None = None):
         step = period_step(frequency)
@@ -20,7 +21,7 @@ class DemandHistory:
         self.dates = pd.date_range(panel[DATE].min(), end, freq=step)
         self.series = pd.Index(sorted(panel[SERIES_ID].unique()), name=SERIES_ID)
         index = WideIndex(panel, self.dates, self.series)
-        self.values = index.matrix(panel[DEMAND].where(panel[IS_OBSERVED]))
+        self.values = index.matrix(panel[DEMAND].where(panel[IS_OBSERVED] & ~panel[IS_CLOSED]))
 
     def window(
         self, origins: pd.Series | pd.DatetimeIndex, series: pd.Series, length: int

@@ -21,18 +21,28 @@ logger = logging.getLogger(__name__)
 
 class LSTMForecaster(Forecaster):
     name = "lstm"
+    version = 2  # learns deviations from the series level
 
     def _inputs(self, rows: pd.DataFrame, context: ForecastContext) -> list[np.ndarray]:
         lookback = int(self.params.get("lookback", 4 * context.season_length))
         history = getattr(self, "history_", None) or DemandHistory(context.panel, context.frequency)
         window = history.window(rows["origin"], rows["series_id"], lookback)
         scale = row_scale(rows)[:, None]
-        sequence = forward(window, scale, context.target_transform)
+        sequence = (
+            forward(window, scale, context.target_transform) - self._offset(rows, context)[:, None]
+        )
         mask = ~np.isnan(sequence)
         sequence = np.stack([np.nan_to_num(sequence), mask.astype("float64")], axis=-1)
         dense = rows[context.features].to_numpy(dtype="float64")
         dense = np.nan_to_num((dense - self.feature_mean_) / self.feature_std_)
         return [sequence.astype("float32"), dense.astype("float32")]
+
+    @staticmethod
+    def _offset(rows: pd.DataFrame, context: ForecastContext) -> np.ndarray:
+        """The series' level in the target space: the network learns deviations from it, so
+        every series starts near zero whatever its size."""
+        scale = row_scale(rows)
+        return forward(scale, scale, context.target_transform)
 
     def _network(self, lookback: int, n_features: int):
         import keras
@@ -70,6 +80,7 @@ class LSTMForecaster(Forecaster):
         self.history_ = DemandHistory(context.panel, context.frequency)
         inputs = self._inputs(train, context)
         target = forward(train["demand"].to_numpy(), row_scale(train), context.target_transform)
+        target = target - self._offset(train, context)
         lookback = inputs[0].shape[1]
         network = self._network(lookback, inputs[1].shape[1])
         epochs = int(self.params.get("epochs", 10))
@@ -110,7 +121,10 @@ class LSTMForecaster(Forecaster):
             output = self.network_.predict(self._inputs(rows, context), batch_size=8192, verbose=0)
         finally:
             self.history_ = None
-        return inverse(output[:, 0].astype("float64"), row_scale(rows), context.target_transform)
+        level = self._offset(rows, context)
+        return inverse(
+            output[:, 0].astype("float64") + level, row_scale(rows), context.target_transform
+        )
 
     # Keras models are stored as their config and weights, so artifacts pickle portably.
     def __getstate__(self) -> dict:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ...features import fold_origins
-from ...models import ForecastContext, make_forecaster
+from ...models import FORECASTERS, ForecastContext, make_forecaster
 from ...models.base import forward, inverse
 from ...models.conformal import fit_residual_quantiles
 from ...models.cv import folds, scored, training_rows
@@ -96,6 +97,34 @@ def _sample(positions: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
     return positions
 
 
+@dataclass
+class _Fitted:
+    model: Any
+    rows: pd.DataFrame
+    point: np.ndarray
+    fit_seconds: float
+    predict_seconds: float
+
+
+def _fit_predict(
+    name: str,
+    params: dict,
+    model_input: pd.DataFrame,
+    train: np.ndarray,
+    target: np.ndarray,
+    context: ForecastContext,
+    setup: dict[str, Any],
+) -> _Fitted:
+    """Fit a fresh model on the ``train`` rows and forecast the ``target`` rows."""
+    started = time.perf_counter()
+    model = make_forecaster(name, params).fit(model_input.iloc[train], context)
+    fit_seconds = time.perf_counter() - started
+    rows = model_input.iloc[target]
+    started = time.perf_counter()
+    point = _finalize(model.predict(rows, context), rows, setup)
+    return _Fitted(model, rows, point, fit_seconds, time.perf_counter() - started)
+
+
 def tune_model(
     model_input: pd.DataFrame,
     demand_panel: pd.DataFrame,
@@ -115,11 +144,11 @@ def tune_model(
 
     def evaluate_fold(params: dict, fold: int) -> float:
         train, valid = fold_rows[fold]
-        model = make_forecaster(name, params).fit(model_input.iloc[train], context)
-        rows = model_input.iloc[valid]
-        return _score(rows, _finalize(model.predict(rows, context), rows, setup), setup)
+        fitted = _fit_predict(name, params, model_input, train, valid, context, setup)
+        return _score(fitted.rows, fitted.point, setup)
 
     fingerprint = {
+        "version": FORECASTERS[name].version,
         "rows": len(model_input),
         "folds": setup["fold_origins"],
         "features": len(setup["features"]),
@@ -152,22 +181,19 @@ def cross_validate_model(
     origins = [pd.Timestamp(o) for o in setup["fold_origins"]]
     frames = []
     for number, origin, fold_train, valid in folds(model_input, origins, setup["scoring"]):
-        started = time.perf_counter()
         train = _sample(fold_train, options.get("max_train_rows"), setup["seed"])
-        model = make_forecaster(name, best_params).fit(model_input.iloc[train], context)
-        rows = model_input.iloc[valid]
-        point = _finalize(model.predict(rows, context), rows, setup)
+        fitted = _fit_predict(name, best_params, model_input, train, valid, context, setup)
         logger.info(
             "%s fold %d (origin %s): %s %.4f on %d rows (%.1f s)",
             name,
             number,
             origin.date(),
             setup["metric"],
-            _score(rows, point, setup),
-            len(rows),
-            time.perf_counter() - started,
+            _score(fitted.rows, fitted.point, setup),
+            len(valid),
+            fitted.fit_seconds + fitted.predict_seconds,
         )
-        frames.append(pd.DataFrame({"row": valid, "fold": number, "pred": point}))
+        frames.append(pd.DataFrame({"row": valid, "fold": number, "pred": fitted.point}))
     return pd.concat(frames, ignore_index=True).assign(model=name)
 
 
@@ -191,31 +217,25 @@ def fit_and_forecast(
             options.get("max_train_rows"),
             setup["seed"],
         )
-        started = time.perf_counter()
-        model = make_forecaster(name, best_params).fit(model_input.iloc[train], context)
-        fit_seconds = time.perf_counter() - started
         target = np.flatnonzero((model_input["origin"] == origin).to_numpy())
-        rows = model_input.iloc[target]
-        started = time.perf_counter()
-        point = _finalize(model.predict(rows, context), rows, setup)
-        predict_seconds = time.perf_counter() - started
+        fitted = _fit_predict(name, best_params, model_input, train, target, context, setup)
         report[stage] = {
             "train_rows": len(train),
-            "fit_seconds": round(fit_seconds, 2),
-            "predict_seconds": round(predict_seconds, 2),
-            "rows": len(rows),
+            "fit_seconds": round(fitted.fit_seconds, 2),
+            "predict_seconds": round(fitted.predict_seconds, 2),
+            "rows": len(target),
         }
         logger.info(
             "%s %s: fitted on %d rows in %.1f s, predicted %d rows in %.1f s",
             name,
             stage,
             len(train),
-            fit_seconds,
-            len(rows),
-            predict_seconds,
+            fitted.fit_seconds,
+            len(target),
+            fitted.predict_seconds,
         )
-        outputs[stage] = pd.DataFrame({"row": target, "pred": point, "model": name})
-    return model, outputs["holdout"], outputs["live"], report
+        outputs[stage] = pd.DataFrame({"row": target, "pred": fitted.point, "model": name})
+    return fitted.model, outputs["holdout"], outputs["live"], report
 
 
 def _space(values: np.ndarray, rows: pd.DataFrame, setup: dict[str, Any]) -> np.ndarray:

@@ -1,0 +1,80 @@
+"""End-to-end on a real dataset with a reduced tuning budget (set through parameters): every
+modeling output is written and consistent with the protocol."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import PROJECT_ROOT, run_kedro, shared_dataset
+
+pytestmark = pytest.mark.real_data
+
+# CI budget: fewer origins, one or two trials, small fits. The real budgets live in
+# conf/recruit/parameters_modeling.yml.
+REDUCED_BUDGET = {
+    "features.origins.daily.count": 8,
+    "ets.model_options.n_trials": 1,
+    "random_forest.model_options.n_trials": 1,
+    "random_forest.model_options.fixed.n_estimators": 10,
+    "random_forest.model_options.max_train_rows": 50000,
+    "random_forest.model_options.tuning_rows": 20000,
+    "xgboost.model_options.n_trials": 2,
+    "xgboost.model_options.fixed.n_estimators": 80,
+    "xgboost.model_options.tuning_rows": 30000,
+    "xgboost.model_options.max_train_rows": 150000,
+    "lstm.model_options.n_trials": 1,
+    "lstm.model_options.tuning_rows": 3000,
+    "lstm.model_options.fixed.epochs": 1,
+    "lstm.model_options.fixed.max_rows": 5000,
+}
+
+
+def test_recruit_end_to_end_writes_every_modeling_output():
+    raw_dir = shared_dataset("recruit")
+    params = ",".join([f"raw_dir={raw_dir}", *(f"{k}={v}" for k, v in REDUCED_BUDGET.items())])
+    run_kedro("run", "--env", "recruit", "--params", params)
+
+    output = PROJECT_ROOT / "data" / "07_model_output" / "recruit"
+    reporting = PROJECT_ROOT / "data" / "08_reporting" / "recruit"
+    holdout = pd.read_parquet(output / "holdout_forecasts.parquet")
+    forecast = pd.read_parquet(output / "demand_forecast.parquet")
+    leaderboard = pd.read_csv(reporting / "model_leaderboard.csv")
+    importances = pd.read_csv(reporting / "feature_importances.csv")
+    cards = sorted((reporting / "model_card.json").glob("*/model_card.json"))
+    card = json.loads(cards[-1].read_text())
+
+    models = {"seasonal_naive", "ets", "random_forest", "xgboost", "lstm", "ensemble"}
+    assert set(holdout["model"]) == set(leaderboard["model"]) == models
+    # Every row the protocol scores (every restaurant-day on record after the origin) has a
+    # forecast from every model.
+    visits = pd.read_csv(raw_dir / "air_visit_data.csv.gz", parse_dates=["visit_date"])
+    in_holdout = visits[
+        (visits["visit_date"] > "2017-03-14") & (visits["visit_date"] <= "2017-04-22")
+    ]
+    ensemble = holdout[(holdout["model"] == "ensemble") & holdout["scored"]]
+    assert len(ensemble) == len(in_holdout)
+    assert ensemble["y_pred"].notna().all()
+    assert ensemble["y_true"].sum() == pytest.approx(in_holdout["visitors"].sum())
+
+    quantiles = holdout[[c for c in holdout.columns if c.startswith("q_")]].to_numpy()
+    assert (np.diff(quantiles, axis=1) >= -1e-9).all()
+    assert np.isfinite(leaderboard["score"]).all() and (leaderboard["metric"] == "rmsle").all()
+    naive = leaderboard.set_index("model").loc["seasonal_naive", "score"]
+    assert leaderboard.set_index("model").loc["ensemble", "score"] < naive
+
+    assert forecast["date"].min() == pd.Timestamp("2017-04-23")
+    assert forecast["horizon"].max() == 39 and (forecast["model"] == "ensemble").all()
+    assert set(importances["model"]) == {"xgboost", "random_forest"}
+    assert importances["family"].notna().all()
+    weights = card["ensemble_weights"]
+    assert min(weights.values()) >= 0 and sum(weights.values()) == pytest.approx(1.0)
+    assert card["data"]["rows"] > 250_000 and card["git_commit"]
+    for model in ("seasonal_naive", "ets", "random_forest", "xgboost", "lstm"):
+        versions = list(
+            (PROJECT_ROOT / "data" / "06_models" / "recruit" / model / "model.pkl").glob("*")
+        )
+        assert versions, f"no versioned artifact for {model}"
