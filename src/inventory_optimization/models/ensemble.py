@@ -17,19 +17,28 @@ def stacking_weights(predictions: np.ndarray, target: np.ndarray) -> np.ndarray:
     if n_models == 1 or len(target) == 0:
         return np.full(n_models, 1.0 / n_models)
 
+    # Normalised by the target's spread, so the optimiser's tolerances mean the same thing
+    # whatever the target's unit (log sales, scaled units, raw currency).
+    spread = float(np.std(target)) or 1.0
+    matrix, target = matrix / spread, target / spread
+
     def loss(weights: np.ndarray) -> float:
         return float(np.mean((matrix @ weights - target) ** 2))
 
     def gradient(weights: np.ndarray) -> np.ndarray:
         return 2 * matrix.T @ (matrix @ weights - target) / len(target)
 
+    start = np.full(n_models, 1.0 / n_models)
     result = minimize(
         loss,
-        np.full(n_models, 1.0 / n_models),
+        start,
         jac=gradient,
         method="SLSQP",
         bounds=[(0.0, 1.0)] * n_models,
         constraints=[{"type": "eq", "fun": lambda w: np.sum(w) - 1.0}],
+        options={"ftol": 1e-12, "maxiter": 500},
     )
+    if not result.success:
+        raise RuntimeError(f"stacking weights did not converge: {result.message}")
     weights = np.clip(result.x, 0.0, None)
     return weights / weights.sum()

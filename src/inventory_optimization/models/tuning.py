@@ -81,6 +81,8 @@ def tune(
         for t in study.trials
         if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     ]
+    # A resumed study continues from new random draws instead of replaying the first ones.
+    study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
     remaining = int(options["n_trials"]) - len(finished)
     if finished:
         logger.info("%s: resuming study '%s' with %d finished trials", model, name, len(finished))
@@ -106,13 +108,18 @@ def tune(
 
     def log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         seconds = (trial.datetime_complete - trial.datetime_start).total_seconds()
+        try:
+            best = f"{study.best_value:.4f}"
+        except ValueError:  # no completed trial yet (the first ones failed or were pruned)
+            best = "n/a"
+        value = "n/a" if trial.value is None else f"{trial.value:.4f}"
         logger.info(
-            "%s trial %d %s: %s (best %.4f) in %.1f s, %s",
+            "%s trial %d %s: %s (best %s) in %.1f s, %s",
             model,
             trial.number,
             trial.state.name.lower(),
-            "n/a" if trial.value is None else f"{trial.value:.4f}",
-            study.best_value,
+            value,
+            best,
             seconds,
             trial.params,
         )

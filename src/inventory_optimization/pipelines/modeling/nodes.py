@@ -149,6 +149,7 @@ def tune_model(
 
     fingerprint = {
         "version": FORECASTERS[name].version,
+        "objective": [setup["target_transform"], setup["metric"], setup["scoring"], setup["seed"]],
         "rows": len(model_input),
         "folds": setup["fold_origins"],
         "features": len(setup["features"]),

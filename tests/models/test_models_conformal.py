@@ -1,0 +1,179 @@
+"""Split-conformal quantiles from out-of-fold residuals: calibrated, never crossing, with
+fallbacks to pooled residuals for small groups."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inventory_optimization.models.conformal import fit_residual_quantiles
+
+LEVELS = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
+N = 20_000
+
+
+def _normal(rng: np.random.Generator, n: int = N):
+    """Scaled series (scale 0.5 .. 200); the noise, in units of the scale, widens with the
+    horizon. The point forecast is the true mean."""
+    horizon = rng.integers(1, 29, n)
+    scale = np.exp(rng.uniform(np.log(0.5), np.log(200.0), n))
+    mean = 10.0 * scale
+    y = mean + scale * rng.normal(0.0, 1.0 + horizon / 14.0, n)
+    return y, mean, horizon, scale
+
+
+def _poisson(rng: np.random.Generator, n: int = N):
+    """Counts around a continuous mean (0.5 .. 60): mostly small integers, many zeros."""
+    horizon = rng.integers(1, 29, n)
+    mean = np.exp(rng.uniform(np.log(0.5), np.log(60.0), n))
+    scale = mean * rng.uniform(0.8, 1.25, n)
+    return rng.poisson(mean).astype(float), mean, horizon, scale
+
+
+CASES = [
+    ("scale", _normal),
+    ("none", _normal),
+    ("log1p", _poisson),
+    ("scale", _poisson),
+]
+
+
+@pytest.mark.parametrize(
+    ("transform", "simulate"), CASES, ids=[f"{t}-{s.__name__}" for t, s in CASES]
+)
+def test_quantiles_cover_fresh_data_and_never_cross(rng, transform, simulate):
+    y, point, horizon, scale = simulate(rng)
+    calibration = fit_residual_quantiles(y, point, horizon, scale, LEVELS, transform)
+    fresh_y, fresh_point, fresh_horizon, fresh_scale = simulate(rng)
+    quantiles = calibration.predict(fresh_point, fresh_horizon, fresh_scale)
+    assert list(quantiles) == LEVELS
+    stacked = np.column_stack([quantiles[level] for level in LEVELS])
+    assert stacked.shape == (N, len(LEVELS))
+    assert np.isfinite(stacked).all()
+    assert (np.diff(stacked, axis=1) >= 0).all()  # no crossing on any row
+    assert (stacked >= 0).all()  # non_negative by default
+    covered = (fresh_y >= quantiles[0.1]) & (fresh_y <= quantiles[0.9])
+    assert covered.mean() == pytest.approx(0.8, abs=0.03)
+    below_median = np.mean(fresh_y < quantiles[0.5])
+    assert below_median == pytest.approx(0.5, abs=0.05)
+
+
+def test_intervals_widen_with_the_horizon(rng):
+    y, point, horizon, scale = _normal(rng)
+    calibration = fit_residual_quantiles(y, point, horizon, scale, LEVELS, "scale")
+    rows = np.ones(4)
+    residuals = calibration.residuals_for(np.array([1, 8, 15, 22]), rows * 10.0)
+    width = residuals[:, LEVELS.index(0.9)] - residuals[:, LEVELS.index(0.1)]
+    assert (np.diff(width) > 0).all()
+    # Bucket 0 (horizons 1..7): noise sd about 1.29 in scale units, so the 80% width is about
+    # 2 * 1.2816 * 1.29 = 3.3.
+    assert width[0] == pytest.approx(3.3, rel=0.1)
+
+
+def test_quantiles_of_a_known_residual_table():
+    """Residuals -2, -1, 0, 1, 2 in scale units: the median is the point, the extreme levels
+    reach point +- 2 * scale (transform 'scale'), on every horizon."""
+    y = np.array([8.0, 9.0, 10.0, 11.0, 12.0])
+    point = np.full(5, 10.0)
+    calibration = fit_residual_quantiles(
+        y, point, np.arange(1, 6), np.ones(5), [0.0, 0.5, 1.0], "scale", min_count=1
+    )
+    quantiles = calibration.predict(np.array([100.0]), np.array([3]), np.array([4.0]))
+    assert quantiles[0.0][0] == pytest.approx(92.0)
+    assert quantiles[0.5][0] == pytest.approx(100.0)
+    assert quantiles[1.0][0] == pytest.approx(108.0)
+    # Clipped at zero unless told otherwise.
+    low = calibration.predict(np.array([1.0]), np.array([3]), np.array([4.0]))
+    assert low[0.0][0] == 0.0
+    free = calibration.predict(np.array([1.0]), np.array([3]), np.array([4.0]), False)
+    assert free[0.0][0] == pytest.approx(-7.0)
+
+
+def test_log1p_quantiles_use_the_log_space_residuals():
+    y = np.expm1(np.array([1.0, 2.0, 3.0]))
+    point = np.expm1(np.full(3, 2.0))
+    calibration = fit_residual_quantiles(
+        y, point, np.ones(3, dtype=int), np.ones(3), [0.0, 1.0], "log1p", min_count=1
+    )
+    quantiles = calibration.predict(np.array([np.expm1(5.0)]), np.array([1]), np.array([1.0]))
+    assert quantiles[0.0][0] == pytest.approx(np.expm1(4.0))
+    assert quantiles[1.0][0] == pytest.approx(np.expm1(6.0))
+
+
+def _grouped(rng: np.random.Generator):
+    """Three well-separated scale clusters (bins); residual sd 1, 2, 3 by cluster.
+
+    - bucket 0 (horizons 1..7): 1000 residuals per cluster (groups of their own),
+    - bucket 2 (horizons 15..21): 100 per cluster (pooled over the bucket),
+    - bucket 1 (horizons 8..14): 20 per cluster (pooled over everything),
+    - bucket 3 (horizons 22..28): none.
+    """
+    parts = []
+    for bucket, count in ((0, 1000), (1, 20), (2, 100)):
+        for cluster, centre in enumerate((1.0, 10.0, 100.0)):
+            horizon = rng.integers(7 * bucket + 1, 7 * bucket + 8, count)
+            scale = centre * rng.uniform(0.8, 1.25, count)
+            residual = rng.normal(0.0, 1.0 + cluster, count) + 3 * (bucket == 2)
+            parts.append((horizon, scale, residual, np.full(count, cluster)))
+    horizon, scale, residual, cluster = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return horizon, scale, residual, cluster
+
+
+def test_small_groups_fall_back_to_the_bucket_then_to_all_residuals(rng):
+    horizon, scale, residual, cluster = _grouped(rng)
+    point = np.full(len(horizon), 50.0)
+    y = point + residual
+    y[[0, 1000]] = np.nan  # dropped, as is a row without a point forecast:
+    point[2000] = np.nan  # one of each cluster, so the clusters stay the scale terciles
+    keep = ~np.isnan(y) & ~np.isnan(point)
+    calibration = fit_residual_quantiles(
+        y, point, horizon, scale, LEVELS, "none", horizon_bucket=7, scale_bins=3, min_count=200
+    )
+    bucket = (horizon - 1) // 7
+    # The scale bins are the three clusters.
+    _, bins = calibration.groups(horizon, scale)
+    np.testing.assert_array_equal(bins, cluster)
+
+    probe_scale = np.array([1.0, 10.0, 100.0])
+    for k in range(3):  # bucket 0: each cluster's own residuals
+        mask = keep & (bucket == 0) & (cluster == k)
+        expected = np.quantile(residual[mask], LEVELS)
+        got = calibration.residuals_for(np.array([3]), probe_scale[[k]])[0]
+        np.testing.assert_allclose(got, expected)
+    pooled = np.quantile(residual[keep], LEVELS)
+    bucket_two = np.quantile(residual[keep & (bucket == 2)], LEVELS)
+    for k in range(3):
+        np.testing.assert_allclose(
+            calibration.residuals_for(np.array([16]), probe_scale[[k]])[0], bucket_two
+        )
+        np.testing.assert_allclose(
+            calibration.residuals_for(np.array([9]), probe_scale[[k]])[0], pooled
+        )
+        np.testing.assert_allclose(
+            calibration.residuals_for(np.array([25]), probe_scale[[k]])[0], pooled
+        )
+    # Wider clusters get wider intervals where they have their own group.
+    widths = calibration.residuals_for(np.full(3, 2), probe_scale)
+    assert (np.diff(widths[:, -1] - widths[:, 0]) > 0).all()
+
+
+def test_everything_pooled_when_min_count_is_never_reached(rng):
+    y, point, horizon, scale = _normal(rng, 500)
+    calibration = fit_residual_quantiles(
+        y, point, horizon, scale, LEVELS, "scale", min_count=10_000
+    )
+    assert list(calibration.table.index) == [(-1, -1)]
+    expected = np.quantile((y - point) / scale, LEVELS)
+    np.testing.assert_allclose(
+        calibration.residuals_for(np.array([1, 28]), np.array([0.5, 150.0])),
+        np.vstack([expected, expected]),
+    )
+
+
+def test_no_residuals_at_all_gives_the_point_forecast():
+    calibration = fit_residual_quantiles(
+        np.array([np.nan]), np.array([1.0]), np.array([1]), np.array([1.0]), LEVELS, "scale"
+    )
+    quantiles = calibration.predict(np.array([7.0, 3.0]), np.array([1, 5]), np.array([2.0, 1.0]))
+    for level in LEVELS:
+        np.testing.assert_allclose(quantiles[level], [7.0, 3.0])
