@@ -1,0 +1,155 @@
+"""Backtest KPIs of simulated trajectories: service, stock, costs, turns; the policy's gap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SERIES_ID = "series_id"
+TOTAL_ID = "ALL"
+# Columns that add up across series (units, money, counts).
+ADDITIVE = (
+    "demand",
+    "sales",
+    "unmet_demand",
+    "lost_sales",
+    "cycles",
+    "stockout_cycles",
+    "stockout_periods",
+    "orders",
+    "waste",
+    "average_on_hand",
+    "average_inventory_value",
+    "annual_cost_of_sales",
+    "holding_cost",
+    "ordering_cost",
+    "lost_sales_cost",
+    "waste_cost",
+    "total_cost",
+)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan
+        )
+
+
+def _cycle_counts(cycle: np.ndarray, short: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per series: replenishment cycles seen (id >= 1) and those with a shortage."""
+    n_series = len(cycle)
+    width = int(cycle.max(initial=0)) + 1
+    key = (np.arange(n_series)[:, None] * width + cycle).ravel()
+    present = np.bincount(key, minlength=n_series * width).reshape(n_series, width) > 0
+    hit = np.bincount(key, weights=short.ravel(), minlength=n_series * width)
+    hit = hit.reshape(n_series, width) > 0
+    return present[:, 1:].sum(axis=1), hit[:, 1:].sum(axis=1)
+
+
+def backtest_kpis(
+    trajectories: dict[str, np.ndarray],
+    unit_cost: np.ndarray | float,
+    price: np.ndarray | float,
+    holding_cost_rate_per_period: np.ndarray | float,
+    ordering_cost: np.ndarray | float,
+    waste_cost_per_unit: np.ndarray | float | None = None,
+    periods_per_year: float = 365.0,
+    series_ids: np.ndarray | None = None,
+    warmup: int = 0,
+) -> pd.DataFrame:
+    """One row per series from ``simulate``'s output (periods before ``warmup`` skipped).
+
+    fill_rate: share of demand served on time; cycle_service_level: share of replenishment
+    cycles without a shortage; holding cost on end-of-period stock at ``unit_cost`` x rate;
+    ordering cost per order placed; lost sales cost the margin; waste costs
+    ``waste_cost_per_unit`` (default the unit cost); inventory turns are the yearly cost of
+    sales over the average stock value.
+    """
+    cut = {name: np.asarray(value)[:, warmup:] for name, value in trajectories.items()}
+    demand = cut["demand"]
+    n_series, n_periods = demand.shape
+    unmet = cut.get("unmet", cut["lost_sales"])
+    short = unmet > 0
+    if "cycle" in cut:
+        cycle = cut["cycle"]
+    elif "review" in cut:
+        cycle = np.cumsum(cut["review"], axis=1)
+    else:
+        cycle = np.broadcast_to(np.arange(1, n_periods + 1), demand.shape)
+    cycles, stockout_cycles = _cycle_counts(np.asarray(cycle, dtype=int), short)
+
+    def per_series(value: np.ndarray | float | None) -> np.ndarray:
+        return np.broadcast_to(np.asarray(value, dtype=float), (n_series,))
+
+    cost = per_series(unit_cost)
+    margin = per_series(price) - cost
+    waste_unit = cost if waste_cost_per_unit is None else per_series(waste_cost_per_unit)
+    lost = cut["lost_sales"].sum(axis=1)
+    waste = cut["waste"].sum(axis=1)
+    orders = (cut["order_qty"] > 0).sum(axis=1)
+    average_on_hand = cut["on_hand_end"].mean(axis=1)
+    sales = cut["sales"].sum(axis=1)
+    frame = pd.DataFrame(
+        {
+            SERIES_ID: np.arange(n_series) if series_ids is None else np.asarray(series_ids),
+            "periods": n_periods,
+            "demand": demand.sum(axis=1),
+            "sales": sales,
+            "unmet_demand": unmet.sum(axis=1),
+            "lost_sales": lost,
+            "cycles": cycles,
+            "stockout_cycles": stockout_cycles,
+            "stockout_periods": short.sum(axis=1),
+            "orders": orders,
+            "waste": waste,
+            "average_on_hand": average_on_hand,
+            "average_inventory_value": average_on_hand * cost,
+            "annual_cost_of_sales": sales * cost * periods_per_year / max(n_periods, 1),
+            "holding_cost": cut["on_hand_end"].sum(axis=1)
+            * cost
+            * per_series(holding_cost_rate_per_period),
+            "ordering_cost": orders * per_series(ordering_cost),
+            "lost_sales_cost": lost * margin,
+            "waste_cost": waste * waste_unit,
+        }
+    )
+    return _finish(frame)
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    """Derived columns, recomputed from the additive ones (so totals stay consistent)."""
+    frame = frame.copy()
+    frame["total_cost"] = frame[
+        ["holding_cost", "ordering_cost", "lost_sales_cost", "waste_cost"]
+    ].sum(axis=1)
+    frame["fill_rate"] = 1 - _ratio(frame["unmet_demand"], frame["demand"])
+    frame["cycle_service_level"] = 1 - _ratio(frame["stockout_cycles"], frame["cycles"])
+    frame["inventory_turns"] = _ratio(
+        frame["annual_cost_of_sales"], frame["average_inventory_value"]
+    )
+    first = [SERIES_ID, "periods", "fill_rate", "cycle_service_level"]
+    return frame[[*first, *[c for c in frame.columns if c not in first]]]
+
+
+def total_row(frame: pd.DataFrame) -> pd.DataFrame:
+    """The ``ALL`` row: sums of units, counts and costs; rates recomputed from the totals."""
+    totals = frame[list(ADDITIVE)].sum().to_frame().T
+    totals.insert(0, "periods", frame["periods"].max())
+    totals.insert(0, SERIES_ID, TOTAL_ID)
+    return _finish(totals)[frame.columns]
+
+
+def gap_closed(
+    cost_policy: np.ndarray | float,
+    cost_naive: np.ndarray | float,
+    cost_oracle: np.ndarray | float,
+) -> np.ndarray | float:
+    """Share of the naive-to-oracle cost gap the policy closes: 1 = as good as the oracle,
+    0 = no better than the naive rule, negative = worse; NaN when there is no gap."""
+    naive = np.asarray(cost_naive, dtype=float)
+    gap = naive - np.asarray(cost_oracle, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(gap != 0, (naive - cost_policy) / np.where(gap != 0, gap, 1.0), np.nan)
+    return float(share) if share.ndim == 0 else share
