@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from .pipelines import data_engineering, feature_engineering, modeling
+from .pipelines import data_engineering, feature_engineering, inventory_optimization, modeling
 
 _active_source = "synthetic"
 
@@ -31,6 +31,9 @@ def register_pipelines() -> dict[str, Pipeline]:
         "data_engineering": data_engineering.create_pipeline(_active_source),
         "feature_engineering": feature_engineering.create_pipeline(),
         "modeling": modeling.create_pipeline(),
+        "inventory_optimization": inventory_optimization.create_pipeline(
+            has_stock_positions=_active_source == "synthetic"
+        ),
     }
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines

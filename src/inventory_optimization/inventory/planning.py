@@ -1,0 +1,229 @@
+"""From a forecast with quantiles to today's orders: item economics, policies, constraints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .constraints import constrained_orders
+from .distributions import (
+    expected_shortage,
+    lead_time_demand_mean,
+    quantile_array,
+    row_quantile,
+    window_sums,
+)
+from .policies import (
+    cost_optimal_service_level,
+    newsvendor_quantity,
+    order_quantity,
+    order_up_to_level,
+    validate_item_parameters,
+    validate_quantiles,
+)
+
+# Canonical item fields -> columns of the series attributes they may come from.
+ATTRIBUTE_SOURCES = {
+    "unit_cost": ("unit_cost",),
+    "price": ("unit_price", "price"),
+    "lead_time": ("lead_time_days",),
+    "case_pack": ("case_pack",),
+    "min_order_qty": ("min_order_qty",),
+    "shelf_life": ("shelf_life_days",),
+}
+ITEM_COLUMNS = [
+    "unit_cost",
+    "price",
+    "holding_cost_rate",
+    "goodwill",
+    "ordering_cost",
+    "lead_time",
+    "review_period",
+    "case_pack",
+    "min_order_qty",
+    "shelf_life",
+    "salvage",
+    "unit_volume",
+]
+
+
+def item_parameters(attributes: pd.DataFrame, defaults: Mapping, period_days: int) -> pd.DataFrame:
+    """Per series economics: the data's own columns where it has them (the built-in items),
+    the documented defaults elsewhere. Lead time and shelf life in days become periods."""
+    series = attributes.drop_duplicates("series_id").set_index("series_id")
+    table = pd.DataFrame(index=series.index)
+    for field in ITEM_COLUMNS:
+        value = defaults.get(field)
+        table[field] = np.nan if value is None else float(value)
+        for column in ATTRIBUTE_SOURCES.get(field, ()):
+            if column in series.columns:
+                table[field] = pd.to_numeric(series[column], errors="coerce").astype(float)
+                if field in ("lead_time", "shelf_life"):
+                    table[field] = np.ceil(table[field] / period_days)
+                break
+    table["is_perishable"] = np.isfinite(table["shelf_life"])
+    # Perishables are ordered at least as often as they expire.
+    table["review_period"] = np.where(
+        table["is_perishable"],
+        np.minimum(table["review_period"], table["shelf_life"]),
+        table["review_period"],
+    )
+    table = table.reset_index()
+    validate_item_parameters(table, id_column="series_id")
+    return table
+
+
+def _service_targets(items: pd.DataFrame, target, periods_per_year: float) -> np.ndarray:
+    if target == "cost_optimal":
+        return cost_optimal_service_level(
+            items["price"].to_numpy(),
+            items["unit_cost"].to_numpy(),
+            items["holding_cost_rate"].to_numpy(),
+            periods_per_year / items["review_period"].to_numpy(),
+            items["goodwill"].to_numpy(),
+        )
+    return np.full(len(items), float(target))
+
+
+def order_up_to_levels(
+    cube: np.ndarray,
+    levels: np.ndarray,
+    items: pd.DataFrame,
+    service: np.ndarray,
+    n_samples: int,
+    seed: int,
+) -> pd.DataFrame:
+    """Order-up-to level per series: (R, S) at the service target for stocked items; for
+    perishables, lead-time demand plus the newsvendor quantity over the shelf life."""
+    lead = items["lead_time"].to_numpy().astype(int)
+    review = items["review_period"].to_numpy().astype(int)
+    policy = order_up_to_level(
+        cube, levels, lead, review, service_level=service, n_samples=n_samples, seed=seed
+    )
+    levels_out = pd.DataFrame(
+        {
+            "mean_cover_demand": policy.mean_cover_demand,
+            "safety_stock": policy.safety_stock,
+            "reorder_point": policy.reorder_point,
+            "order_up_to": policy.order_up_to,
+            "policy": "periodic_review_RS",
+        }
+    )
+    perishable = items["is_perishable"].to_numpy()
+    if perishable.any():
+        fresh = newsvendor_quantity(
+            cube,
+            levels,
+            items["price"].to_numpy(),
+            items["unit_cost"].to_numpy(),
+            items["salvage"].to_numpy(),
+            items["goodwill"].to_numpy(),
+            shelf_life=items["shelf_life"].to_numpy(),
+            review_period=review,
+            lead_time=lead,
+            n_samples=n_samples,
+            seed=seed,
+        )
+        lead_demand = lead_time_demand_mean(cube, levels, lead)
+        newsvendor_level = lead_demand + fresh
+        levels_out.loc[perishable, "order_up_to"] = newsvendor_level[perishable]
+        levels_out.loc[perishable, "safety_stock"] = (
+            newsvendor_level - levels_out["mean_cover_demand"].to_numpy()
+        )[perishable]
+        levels_out.loc[perishable, "policy"] = "newsvendor"
+    return levels_out
+
+
+def plan_orders(
+    forecast: pd.DataFrame,
+    items: pd.DataFrame,
+    positions: pd.DataFrame,
+    settings: Mapping,
+    periods_per_year: float,
+    period_days: int,
+) -> pd.DataFrame:
+    """Today's order per series: levels from the forecast, the position, packs and MOQ, then
+    the shared budget / capacity (MILP) when set."""
+    validate_quantiles(forecast)
+    cube, levels, series, dates = quantile_array(forecast)
+    missing = sorted(set(positions["series_id"]) - set(series))
+    if missing:
+        raise ValueError(
+            f"stock positions: series {missing[:10]} have no forecast "
+            f"({len(missing)} series); expected a forecast for every position"
+        )
+    items = items.set_index("series_id").reindex(series)
+    unknown = items.index[items["unit_cost"].isna()]
+    if len(unknown):
+        raise ValueError(
+            f"item parameters: series {list(unknown[:10])} have none "
+            f"({len(unknown)} series); expected one row per forecast series"
+        )
+    items = items.reset_index()
+    positions = positions.set_index("series_id").reindex(series).fillna(0.0)
+    n_samples, seed = int(settings["n_samples"]), int(settings["seed"])
+
+    service = _service_targets(items, settings["service_target"], periods_per_year)
+    plan = order_up_to_levels(cube, levels, items, service, n_samples, seed)
+    position = positions["on_hand"].to_numpy() + positions["on_order"].to_numpy()
+    quantity = order_quantity(
+        position,
+        plan["order_up_to"].to_numpy(),
+        items["case_pack"].to_numpy(),
+        items["min_order_qty"].to_numpy(),
+    )
+
+    lead = items["lead_time"].to_numpy().astype(int)
+    review = items["review_period"].to_numpy().astype(int)
+    cover_sums, review_sums = window_sums(
+        cube, levels, [(0, lead + review), (lead, lead + review)], n_samples, seed
+    )
+    constraints = settings.get("constraints") or {}
+    binding = None
+    if constraints.get("budget") is not None or constraints.get("capacity") is not None:
+        table = np.column_stack([row_quantile(cover_sums, np.full(len(series), q)) for q in levels])
+        quantity, binding = constrained_orders(
+            quantity,
+            items["case_pack"].to_numpy(),
+            items["min_order_qty"].to_numpy(),
+            items["unit_cost"].to_numpy(),
+            items["unit_volume"].to_numpy(),
+            table,
+            levels,
+            items["price"].to_numpy(),
+            items["salvage"].to_numpy(),
+            budget=constraints.get("budget"),
+            capacity=constraints.get("capacity"),
+        )
+    after_order = position + quantity
+    shortage = expected_shortage(cover_sums, after_order)
+    review_demand = np.maximum(review_sums.mean(axis=1), 1e-9)
+    daily = lead_time_demand_mean(cube, levels, np.full(len(series), cube.shape[1])) / (
+        cube.shape[1] * period_days
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        days_of_cover = np.where(daily > 0, positions["on_hand"].to_numpy() / daily, np.inf)
+    return pd.DataFrame(
+        {
+            "series_id": series,
+            "as_of_date": pd.to_datetime(dates[:, 0]) - pd.Timedelta(days=period_days),
+            "policy": plan["policy"].to_numpy(),
+            "service_target": service,
+            "on_hand": positions["on_hand"].to_numpy(),
+            "on_order": positions["on_order"].to_numpy(),
+            "lead_time": lead,
+            "review_period": review,
+            "forecast_cover_mean": plan["mean_cover_demand"].to_numpy(),
+            "forecast_cover_service_quantile": plan["order_up_to"].to_numpy(),
+            "safety_stock": plan["safety_stock"].to_numpy(),
+            "reorder_point": plan["reorder_point"].to_numpy(),
+            "order_up_to": plan["order_up_to"].to_numpy(),
+            "order_qty": quantity,
+            "order_value": quantity * items["unit_cost"].to_numpy(),
+            "expected_fill_rate": np.clip(1 - shortage / review_demand, 0, 1),
+            "days_of_cover": days_of_cover,
+            "binding_constraint": binding,
+        }
+    )

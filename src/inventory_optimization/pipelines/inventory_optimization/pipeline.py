@@ -1,0 +1,60 @@
+"""Inventory optimization: item economics, today's replenishment plan from the ensemble's
+forecast, and the backtest of every policy on the holdout's actual demand."""
+
+from kedro.pipeline import Node, Pipeline
+
+from . import nodes
+
+
+def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
+    if has_stock_positions:
+        positions = Node(
+            nodes.positions_from_stock,
+            inputs="stock_positions",
+            outputs="current_positions",
+            name="read_stock_positions",
+        )
+    else:
+        positions = Node(
+            nodes.assumed_positions,
+            inputs=["demand_forecast", "item_parameters", "params:inventory"],
+            outputs="current_positions",
+            name="assume_stock_positions",
+        )
+    return Pipeline(
+        [
+            Node(
+                nodes.build_item_parameters,
+                inputs=["series_attributes", "panel_metadata", "params:inventory"],
+                outputs="item_parameters",
+                name="build_item_parameters",
+            ),
+            positions,
+            Node(
+                nodes.plan_replenishment,
+                inputs=[
+                    "demand_forecast",
+                    "item_parameters",
+                    "current_positions",
+                    "panel_metadata",
+                    "params:inventory",
+                ],
+                outputs=["replenishment_plan", "replenishment_plan_csv"],
+                name="plan_replenishment",
+            ),
+            Node(
+                nodes.backtest_policies,
+                inputs=[
+                    "holdout_forecasts",
+                    "demand_panel",
+                    "item_parameters",
+                    "panel_metadata",
+                    "params:protocol",
+                    "params:inventory",
+                ],
+                outputs=["policy_backtest", "inventory_trajectories"],
+                name="backtest_policies",
+            ),
+        ],
+        tags="inventory_optimization",
+    )
