@@ -120,5 +120,16 @@ def test_default_run_forecasts_close_to_the_true_demand():
     truth_wape = wape(ensemble["expected_demand"], ensemble["y_true"])
     assert by_model["ensemble"] <= 1.10 * truth_wape
     assert by_model["ensemble"] < by_model["seasonal_naive"]
-    for name in ("demand_forecast.parquet",):
-        assert (PROJECT_ROOT / "data" / "07_model_output" / "synthetic" / name).is_file()
+    output = PROJECT_ROOT / "data" / "07_model_output" / "synthetic"
+    for name in (
+        "demand_forecast.parquet",
+        "replenishment_plan.parquet",
+        "inventory_trajectories.parquet",
+    ):
+        assert (output / name).is_file()
+    backtest = pd.read_csv(
+        PROJECT_ROOT / "data" / "08_reporting" / "synthetic" / "policy_backtest.csv"
+    )
+    totals = backtest[backtest["series_id"] == "ALL"].set_index("policy")
+    # The forecast-driven policy costs less than the spreadsheet rule on the same demand.
+    assert totals.loc["ensemble", "total_cost"] < totals.loc["naive", "total_cost"]

@@ -78,3 +78,25 @@ def test_recruit_end_to_end_writes_every_modeling_output():
             (PROJECT_ROOT / "data" / "06_models" / "recruit" / model / "model.pkl").glob("*")
         )
         assert versions, f"no versioned artifact for {model}"
+
+    # Inventory optimization on the same run: the plan, the backtest and the trajectories.
+    plan = pd.read_csv(reporting / "replenishment_plan.csv")
+    backtest = pd.read_csv(reporting / "policy_backtest.csv")
+    trajectories = pd.read_parquet(output / "inventory_trajectories.parquet")
+    assert plan["series_id"].nunique() == forecast["series_id"].nunique()
+    assert (plan["order_qty"] >= 0).all() and (plan["policy"] == "newsvendor").all()
+    totals = backtest[backtest["series_id"] == "ALL"].set_index("policy")
+    assert {"naive", "seasonal_naive", "ensemble", "oracle"} <= set(totals.index)
+    assert totals.loc["oracle", "total_cost"] <= totals.loc["naive", "total_cost"]
+    balance = (
+        (
+            trajectories["on_hand_start"]
+            + trajectories["arrivals"]
+            - trajectories["sales"]
+            - trajectories["waste"]
+            - trajectories["on_hand_end"]
+        )
+        .abs()
+        .max()
+    )
+    assert balance < 1e-6
