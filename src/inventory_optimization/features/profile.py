@@ -128,7 +128,9 @@ def fit_transforms(
     profile = profile.reindex(series)
     # Series first seen after the cutoff borrow the median series' statistics.
     profile = profile.fillna(profile.median(numeric_only=True))
-    profile["scale"] = profile["scale"].clip(lower=1e-3)
+    # A near-dead series (a few cents of sales) must not blow up demand / scale.
+    floor = max(1e-3, 0.01 * float(profile["scale"].median()))
+    profile["scale"] = profile["scale"].clip(lower=floor)
     profile["demand_class"] = demand_class(profile["adi"].to_numpy(), profile["cv2"].to_numpy())
 
     train["season"] = season_position(train[DATE], frequency)
