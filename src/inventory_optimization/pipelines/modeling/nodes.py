@@ -312,6 +312,7 @@ def assemble_forecasts(
             horizon_bucket=int(calibration.get("horizon_bucket", 7)),
             scale_bins=int(calibration.get("scale_bins", 3)),
             min_count=int(calibration.get("min_count", 200)),
+            folds=residuals["fold"].to_numpy(dtype=float) if "fold" in residuals else None,
         ).predict(
             frame["pred"].to_numpy(),
             rows["horizon"].to_numpy(),
