@@ -18,11 +18,41 @@ def _fill(history: np.ndarray) -> np.ndarray:
     return series.interpolate(limit_direction="both").to_numpy()
 
 
+def _fit_one(
+    values: np.ndarray,
+    horizon: int,
+    season: int,
+    params: dict,
+    trend: str | None,
+    use_season: str | None,
+) -> np.ndarray:
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = ExponentialSmoothing(
+            values,
+            trend=trend,
+            damped_trend=bool(trend) and params.get("damped_trend", True),
+            seasonal=use_season,
+            seasonal_periods=season if use_season else None,
+            initialization_method="heuristic" if use_season else "estimated",
+        )
+        fit = model.fit(
+            smoothing_level=params.get("smoothing_level"),
+            smoothing_trend=params.get("smoothing_trend") if trend else None,
+            smoothing_seasonal=params.get("smoothing_seasonal") if use_season else None,
+            damping_trend=params.get("damping_trend") if trend else None,
+            optimized=params.get("optimized", False),
+        )
+        forecast = fit.forecast(horizon)
+    return forecast
+
+
 def _forecast_block(
     histories: np.ndarray, horizon: int, season: int, params: dict, log: bool
 ) -> np.ndarray:
     """Forecast ``horizon`` steps for each row of a (series, time) block."""
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     out = np.full((histories.shape[0], horizon), np.nan)
     trend = params.get("trend")
@@ -35,27 +65,17 @@ def _forecast_block(
         first = np.argmax(~np.isnan(raw))
         values = _fill(raw[first:])
         values = np.log1p(np.clip(values, 0, None)) if log else values
-        use_season = seasonal if len(values) >= 2 * season + 1 else None
+        # statsmodels' heuristic start needs 10 + 2 * (season // 2) points and two seasons.
+        enough = len(values) >= max(2 * season + 1, 10 + 2 * (season // 2))
+        use_season = seasonal if enough else None
         if use_season == "mul" and values.min() <= 0:
             use_season = "add"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = ExponentialSmoothing(
-                values,
-                trend=trend,
-                damped_trend=bool(trend) and params.get("damped_trend", True),
-                seasonal=use_season,
-                seasonal_periods=season if use_season else None,
-                initialization_method="heuristic" if use_season else "estimated",
-            )
-            fit = model.fit(
-                smoothing_level=params.get("smoothing_level"),
-                smoothing_trend=params.get("smoothing_trend") if trend else None,
-                smoothing_seasonal=params.get("smoothing_seasonal") if use_season else None,
-                damping_trend=params.get("damping_trend") if trend else None,
-                optimized=params.get("optimized", False),
-            )
-            forecast = fit.forecast(horizon)
+        try:
+            forecast = _fit_one(values, horizon, season, params, trend, use_season)
+        except (ValueError, np.linalg.LinAlgError):
+            # One series that statsmodels cannot fit must not stop the others: it gets the
+            # mean of its last season.
+            forecast = np.full(horizon, np.mean(values[-season:]))
         out[row] = np.expm1(forecast) if log else forecast
     return out
 
@@ -69,7 +89,7 @@ class ETSForecaster(Forecaster):
     """
 
     name = "ets"
-    version = 2  # closed periods are gaps, not zero sales
+    version = 3  # closed periods are gaps; series statsmodels cannot fit fall back
 
     def fit(self, train: pd.DataFrame, context: ForecastContext) -> ETSForecaster:
         return self  # a local model: everything is fitted per series at prediction time
