@@ -16,7 +16,8 @@ pytestmark = pytest.mark.real_data
 # CI budget: fewer origins, one or two trials, small fits. The real budgets live in
 # conf/recruit/parameters_modeling.yml.
 REDUCED_BUDGET = {
-    "features.origins.daily.count": 8,
+    # Enough origins that the earliest CV fold (117 days back) still has training rows.
+    "features.origins.daily.count": 26,
     "ets.model_options.n_trials": 1,
     "random_forest.model_options.n_trials": 1,
     "random_forest.model_options.fixed.n_estimators": 10,

@@ -38,4 +38,9 @@ def folds(
     for number, origin in enumerate(origins, start=1):
         train = np.flatnonzero(training_rows(rows, origin).to_numpy())
         valid = np.flatnonzero(((rows["origin"] == origin) & scored(rows, rule)).to_numpy())
+        if len(train) == 0:
+            raise ValueError(
+                f"CV fold {number} (origin {pd.Timestamp(origin).date()}) has no training rows "
+                "with a target on or before its origin; expected earlier forecast origins "
+                "(raise features.origins.<frequency>.count)")
         yield number, origin, train, valid
