@@ -26,6 +26,10 @@ class RawTableDataset(AbstractDataset[None, pd.DataFrame]):
         self._load_args = dict(load_args or {})
         self.metadata = metadata
 
+    @property
+    def _is_glob(self) -> bool:
+        return any(ch in self._filepath for ch in "*?[")
+
     def _candidates(self) -> list[Path]:
         path = Path(self._filepath)
         if path.suffix == ".gz":
@@ -33,7 +37,7 @@ class RawTableDataset(AbstractDataset[None, pd.DataFrame]):
         return [path, path.with_name(path.name + ".gz")]
 
     def _resolve(self) -> list[Path]:
-        if any(ch in self._filepath for ch in "*?["):
+        if self._is_glob:
             # Every match of the pattern, plain or gzipped; a file present in both forms is
             # read once, in the form the pattern names first.
             found: dict[str, Path] = {}
@@ -57,7 +61,7 @@ class RawTableDataset(AbstractDataset[None, pd.DataFrame]):
                 f"'Real datasets') and place it there, or point raw_dir at its folder with "
                 f"--params raw_dir=<folder>."
             )
-        if len(paths) == 1 and not any(ch in self._filepath for ch in "*?["):
+        if not self._is_glob:
             return self._read(paths[0])
         frames = [self._read(path).assign(partition=path.name.split(".")[0]) for path in paths]
         return pd.concat(frames, ignore_index=True)

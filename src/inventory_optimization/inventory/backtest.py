@@ -10,7 +10,7 @@ import pandas as pd
 
 from .distributions import quantile_array
 from .kpis import backtest_kpis, gap_closed, total_row
-from .planning import _service_targets, order_up_to_levels
+from .planning import order_up_to_levels, service_targets
 from .simulation import naive_levels, perfect_foresight_levels, simulate
 
 TRAJECTORY_COLUMNS = [
@@ -75,7 +75,7 @@ def run_backtest(
     lead = items["lead_time"].to_numpy().astype(int)
     review = items["review_period"].to_numpy().astype(int)
     shelf = items["shelf_life"].to_numpy()
-    service = _service_targets(items, settings["service_target"], periods_per_year)
+    service = service_targets(items, settings["service_target"], periods_per_year)
     naive = settings["naive"]
 
     policies = {

@@ -75,7 +75,7 @@ def item_parameters(attributes: pd.DataFrame, defaults: Mapping, period_days: in
     return table
 
 
-def _service_targets(items: pd.DataFrame, target, periods_per_year: float) -> np.ndarray:
+def service_targets(items: pd.DataFrame, target, periods_per_year: float) -> np.ndarray:
     if target == "cost_optimal":
         return cost_optimal_service_level(
             items["price"].to_numpy(),
@@ -165,7 +165,7 @@ def plan_orders(
     positions = positions.set_index("series_id").reindex(series).fillna(0.0)
     n_samples, seed = int(settings["n_samples"]), int(settings["seed"])
 
-    service = _service_targets(items, settings["service_target"], periods_per_year)
+    service = service_targets(items, settings["service_target"], periods_per_year)
     plan = order_up_to_levels(cube, levels, items, service, n_samples, seed)
     position = positions["on_hand"].to_numpy() + positions["on_order"].to_numpy()
     quantity = order_quantity(

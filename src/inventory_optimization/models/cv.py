@@ -42,5 +42,6 @@ def folds(
             raise ValueError(
                 f"CV fold {number} (origin {pd.Timestamp(origin).date()}) has no training rows "
                 "with a target on or before its origin; expected earlier forecast origins "
-                "(raise features.origins.<frequency>.count)")
+                "(raise features.origins.<frequency>.count)"
+            )
         yield number, origin, train, valid

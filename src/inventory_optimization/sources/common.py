@@ -30,8 +30,7 @@ def merge_on_date(
     panel: pd.DataFrame, table: pd.DataFrame, on: Sequence[str] = (DATE,)
 ) -> pd.DataFrame:
     """Left-join a covariate table (by date, or by key and date) without changing row count."""
-    merged = panel.merge(table, on=list(on), how="left", validate="many_to_one")
-    return merged
+    return panel.merge(table, on=list(on), how="left", validate="many_to_one")
 
 
 def order_columns(panel: pd.DataFrame, summary: SourceSummary) -> pd.DataFrame:
