@@ -47,3 +47,11 @@ def run_kedro(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def default_run() -> Path:
+    """One full `kedro run` on the built-in data, shared by every test that reads its outputs
+    (forecast check, reporting, run manifest, notebooks, kedro-viz build)."""
+    run_kedro("run")
+    return PROJECT_ROOT

@@ -97,10 +97,9 @@ def test_dockerfile_installs_the_project_and_runs_kedro():
     assert "conf" not in ignored and "src" not in ignored
 
 
-def test_default_run_forecasts_close_to_the_true_demand():
+def test_default_run_forecasts_close_to_the_true_demand(default_run):
     """On the built-in data the true expected demand is known: the ensemble's holdout WAPE is
     within 10 % of the WAPE of forecasting the true mean itself, and it beats seasonal naive."""
-    run_kedro("run")
     holdout = pd.read_parquet(
         PROJECT_ROOT / "data" / "07_model_output" / "synthetic" / "holdout_forecasts.parquet"
     )
