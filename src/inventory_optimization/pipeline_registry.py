@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from .pipelines import data_engineering, feature_engineering, inventory_optimization, modeling
+from .pipelines import (
+    data_engineering,
+    feature_engineering,
+    inventory_optimization,
+    modeling,
+    reporting,
+)
 
 _active_source = "synthetic"
 
@@ -34,6 +40,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "inventory_optimization": inventory_optimization.create_pipeline(
             has_stock_positions=_active_source == "synthetic"
         ),
+        "reporting": reporting.create_pipeline(),
     }
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines

@@ -1,0 +1,1 @@
+"""Charts and the stakeholder summary built from the outputs of the other pipelines."""

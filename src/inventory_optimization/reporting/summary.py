@@ -1,0 +1,184 @@
+"""The stakeholder summary: headline figures, tables and charts in one self-contained HTML file
+(plotly.js is embedded once, so the file opens from a file share without a network)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from .charts import POLICY_LABELS, policy_order
+
+PLAN_COLUMNS = [
+    "series_id",
+    "on_hand",
+    "on_order",
+    "forecast_cover_mean",
+    "safety_stock",
+    "reorder_point",
+    "order_up_to",
+    "order_qty",
+    "order_value",
+    "expected_fill_rate",
+    "days_of_cover",
+    "binding_constraint",
+]
+BACKTEST_COLUMNS = [
+    "policy",
+    "fill_rate",
+    "cycle_service_level",
+    "holding_cost",
+    "ordering_cost",
+    "lost_sales_cost",
+    "waste_cost",
+    "total_cost",
+    "gap_closed",
+]
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
+h1{margin-bottom:.2rem} .sub{color:#666;margin-top:0}
+.cards{display:flex;flex-wrap:wrap;gap:1rem;margin:1.5rem 0}
+.card{border:1px solid #ddd;border-radius:8px;padding:.8rem 1.2rem;min-width:220px}
+.card .value{font-size:1.6rem;font-weight:600} .card .label{color:#555;font-size:.9rem}
+table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
+th,td{border-bottom:1px solid #e5e5e5;padding:.3rem .6rem;text-align:right}
+th:first-child,td:first-child{text-align:left}
+"""
+
+
+def headline_figures(
+    leaderboard: pd.DataFrame, backtest: pd.DataFrame, plan: pd.DataFrame
+) -> dict[str, float | str | None]:
+    """The few numbers a stakeholder asks for first."""
+    scores = leaderboard.set_index("model")["score"]
+    metric = str(leaderboard["metric"].iloc[0]) if len(leaderboard) else "score"
+    ensemble = float(scores["ensemble"]) if "ensemble" in scores else None
+    naive = float(scores["seasonal_naive"]) if "seasonal_naive" in scores else None
+    totals = backtest[backtest["series_id"] == "ALL"].set_index("policy")
+
+    def total(policy: str, column: str) -> float | None:
+        return float(totals.loc[policy, column]) if policy in totals.index else None
+
+    naive_cost, ensemble_cost = total("naive", "total_cost"), total("ensemble", "total_cost")
+    ordering = plan[plan["order_qty"] > 0] if "order_qty" in plan.columns else plan.iloc[:0]
+    return {
+        "metric": metric,
+        "ensemble_score": ensemble,
+        "seasonal_naive_score": naive,
+        "forecast_improvement": None if not (ensemble and naive) else 1 - ensemble / naive,
+        "naive_policy_cost": naive_cost,
+        "ensemble_policy_cost": ensemble_cost,
+        "cost_saving": None
+        if not (naive_cost and ensemble_cost)
+        else 1 - ensemble_cost / naive_cost,
+        "naive_fill_rate": total("naive", "fill_rate"),
+        "ensemble_fill_rate": total("ensemble", "fill_rate"),
+        "gap_closed": total("ensemble", "gap_closed"),
+        "items_to_order": len(ordering),
+        "items_planned": len(plan),
+        "order_value": float(ordering["order_value"].sum()) if "order_value" in ordering else None,
+    }
+
+
+def _fmt(value, kind: str = "number") -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "n/a"
+    if kind == "percent":
+        return f"{value:.1%}"
+    if kind == "money":
+        return f"{value:,.0f}"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _card(value: str, label: str) -> str:
+    return (
+        f'<div class="card"><div class="value">{html.escape(value)}</div>'
+        f'<div class="label">{html.escape(label)}</div></div>'
+    )
+
+
+def _cell(value: float) -> str:
+    # Money reads best in whole units, rates and scores in four significant digits.
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, float_format=_cell, border=0, na_rep="")
+
+
+def summary_html(
+    title: str,
+    metadata: Mapping,
+    leaderboard: pd.DataFrame,
+    backtest: pd.DataFrame,
+    plan: pd.DataFrame,
+    figures: Mapping[str, object],
+    plan_rows: int = 25,
+    generated_at: datetime | None = None,
+) -> str:
+    """Render the report; ``figures`` maps a section heading to a plotly figure."""
+    head = headline_figures(leaderboard, backtest, plan)
+    when = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    scope = (
+        f"{metadata.get('source', '?')} data: {metadata.get('series', '?')} series, "
+        f"{metadata.get('first_date', '?')} to {metadata.get('last_date', '?')}"
+    )
+    metric = head["metric"].upper()
+    cards = [
+        _card(_fmt(head["ensemble_score"]), f"ensemble {metric} on the holdout"),
+        _card(
+            _fmt(head["forecast_improvement"], "percent"),
+            f"better than seasonal naive ({_fmt(head['seasonal_naive_score'])})",
+        ),
+        _card(
+            _fmt(head["cost_saving"], "percent"),
+            "inventory cost saved vs the spreadsheet rule (backtest)",
+        ),
+        _card(
+            f"{_fmt(head['ensemble_fill_rate'], 'percent')} vs {_fmt(head['naive_fill_rate'], 'percent')}",
+            "fill rate: ensemble policy vs spreadsheet rule",
+        ),
+        _card(_fmt(head["gap_closed"], "percent"), "share of the gap to perfect foresight closed"),
+        _card(
+            f"{head['items_to_order']} of {head['items_planned']}",
+            f"items to order today (value {_fmt(head['order_value'], 'money')})",
+        ),
+    ]
+    totals = backtest[backtest["series_id"] == "ALL"].set_index("policy")
+    totals = totals.loc[policy_order(list(totals.index))].reset_index()
+    totals.insert(
+        1, "meaning", [POLICY_LABELS.get(p, f"policy on {p} forecast") for p in totals["policy"]]
+    )
+    backtest_table = totals[
+        [c for c in ["policy", "meaning", *BACKTEST_COLUMNS[1:]] if c in totals]
+    ]
+    leaderboard_table = leaderboard.sort_values("score")
+    plan_table = plan.sort_values("order_value", ascending=False) if "order_value" in plan else plan
+    plan_table = plan_table[[c for c in PLAN_COLUMNS if c in plan_table.columns]].head(plan_rows)
+
+    charts = []
+    for index, (heading, figure) in enumerate(figures.items()):
+        body = figure.to_html(full_html=False, include_plotlyjs=index == 0, default_height="520px")
+        charts.append(f"<h2>{html.escape(heading)}</h2>\n{body}")
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
+            f"<h1>{html.escape(title)}</h1>",
+            f'<p class="sub">{html.escape(scope)} · generated {when}</p>',
+            '<div class="cards">',
+            *cards,
+            "</div>",
+            f"<h2>Forecast accuracy per model ({html.escape(metric)}, lower is better)</h2>",
+            _table(leaderboard_table),
+            "<h2>Inventory backtest: totals per policy over the holdout</h2>",
+            _table(backtest_table),
+            f"<h2>Replenishment plan: the {len(plan_table)} largest orders today</h2>",
+            _table(plan_table),
+            *charts,
+            "</body></html>",
+        ]
+    )

@@ -1,0 +1,210 @@
+"""Charts and the HTML summary: the right series, the right totals, one self-contained file."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import plotly.io
+import pytest
+
+from inventory_optimization.reporting import charts, summary
+
+
+def _holdout(n_series: int = 10, days: int = 14, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=days, freq="D")
+    frames = []
+    for index in range(n_series):
+        level = 10.0 * (index + 1)
+        y_true = rng.poisson(level, days).astype(float)
+        noise = 0.05 if index != 5 else 0.9  # series S05 is forecast badly
+        y_pred = y_true * (1 + rng.normal(0, noise, days))
+        for model, pred in (("ensemble", y_pred), ("seasonal_naive", y_true[::-1])):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "series_id": f"S{index:02d}",
+                        "model": model,
+                        "date": dates,
+                        "y_true": y_true,
+                        "y_pred": pred,
+                        "q_0.1": pred * 0.8,
+                        "q_0.9": pred * 1.2,
+                        "scored": True,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _backtest() -> pd.DataFrame:
+    costs = {"naive": 100.0, "oracle": 40.0, "ensemble": 60.0, "xgboost": 65.0}
+    rows = []
+    for policy, total in costs.items():
+        parts = {"holding_cost": total * 0.5, "ordering_cost": total * 0.1}
+        parts |= {"lost_sales_cost": total * 0.3, "waste_cost": total * 0.1}
+        rows.append(
+            {
+                "policy": policy,
+                "series_id": "ALL",
+                "fill_rate": 0.9,
+                "cycle_service_level": 0.85,
+                "total_cost": total,
+                "gap_closed": (100 - total) / 60,
+                **parts,
+            }
+        )
+        rows.append({**rows[-1], "series_id": "A"})
+    return pd.DataFrame(rows)
+
+
+def _leaderboard() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model": ["seasonal_naive", "ensemble", "xgboost"],
+            "metric": "rmspe",
+            "score": [0.35, 0.12, 0.13],
+            "coverage_80": [0.7, 0.81, 0.79],
+        }
+    )
+
+
+def _plan() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "series_id": ["A", "B", "C"],
+            "on_hand": [5.0, 0.0, 9.0],
+            "order_qty": [10.0, 0.0, 4.0],
+            "order_value": [120.0, 0.0, 30.0],
+            "binding_constraint": [None, None, "budget"],
+        }
+    )
+
+
+def test_sample_series_takes_the_busiest_and_the_worst_forecast():
+    chosen = charts.sample_series(_holdout(), top=2, worst=1)
+    assert list(chosen["series_id"]) == ["S09", "S08", "S05"]
+    assert list(chosen["reason"]) == ["top volume", "top volume", "worst forecast"]
+
+
+def test_forecast_chart_draws_band_forecast_and_actual_per_series():
+    figure = charts.forecast_band_chart(_holdout(), top=2, worst=1)
+    assert len(figure.data) == 3 * 4  # per series: band edges, forecast, actual
+    assert [d.name for d in figure.data[:4]][1:] == ["q_0.1-q_0.9 band", "forecast", "actual"]
+    titles = [a.text for a in figure.layout.annotations]
+    assert titles[0].startswith("S09 (top volume")
+
+
+def test_forecast_chart_without_the_model_says_so():
+    figure = charts.forecast_band_chart(_holdout(), model="lstm")
+    assert "no scored rows for model 'lstm'" in figure.layout.annotations[0].text
+
+
+def test_missing_column_names_the_table_and_the_column():
+    with pytest.raises(
+        ValueError, match=r"holdout_forecasts: missing column\(s\) \['y_pred'\] in 3 rows"
+    ):
+        charts.sample_series(pd.DataFrame({"series_id": ["a"] * 3, "model": "x", "y_true": 1.0}))
+
+
+def test_leaderboard_chart_sorts_models_and_marks_the_floor():
+    figure = charts.leaderboard_chart(_leaderboard())
+    assert list(figure.data[0].x) == ["ensemble", "xgboost", "seasonal_naive"]
+    assert figure.layout.shapes[0].y0 == pytest.approx(0.35)
+    assert "RMSPE" in figure.layout.title.text
+
+
+def test_backtest_chart_orders_policies_and_stacks_every_cost():
+    figure = charts.backtest_cost_chart(_backtest())
+    labels = list(figure.data[0].x)
+    assert labels[0] == "spreadsheet rule" and labels[-1] == "perfect-foresight bound"
+    assert labels[1] == "policy on ensemble forecast"
+    stacked = np.sum([trace.y for trace in figure.data[:4]], axis=0)
+    np.testing.assert_allclose(stacked, [100.0, 60.0, 65.0, 40.0])
+
+
+def test_trajectory_chart_marks_stock_outs():
+    dates = pd.date_range("2024-01-01", periods=4)
+    frames = [
+        pd.DataFrame(
+            {
+                "policy": policy,
+                "series_id": series,
+                "date": dates,
+                "demand": [5.0, 5.0, 5.0, 5.0],
+                "on_hand_end": [3.0, 0.0, 0.0, 4.0],
+                "lost_sales": [0.0, 2.0, 5.0, 0.0] if policy == "naive" else 0.0,
+                "order_qty": [9.0, 0.0, 0.0, 0.0],
+            }
+        )
+        for policy in ("naive", "ensemble", "oracle")
+        for series in ("A", "B")
+    ]
+    figure = charts.inventory_trajectory_chart(pd.concat(frames), series=2)
+    stockouts = [d for d in figure.data if d.name == "stock-out: spreadsheet rule"]
+    assert len(stockouts) == 2
+    assert sum(len(d.x) for d in stockouts) == 4  # two days per series
+
+
+def test_tuning_chart_shows_best_so_far_and_skips_untuned_models():
+    trials = {
+        "xgboost": pd.DataFrame({"number": [0, 1, 2], "value": [0.5, 0.3, 0.4]}),
+        "seasonal_naive": pd.DataFrame({"number": [], "value": []}),
+    }
+    figure = charts.tuning_chart(trials, {"xgboost": {"eta": 0.7, "depth": 0.3}})
+    best = next(d for d in figure.data if d.name == "best so far")
+    assert list(best.y) == [0.5, 0.3, 0.3]
+    assert [a.text for a in figure.layout.annotations if a.text] == ["xgboost"]
+
+
+def test_summary_is_one_self_contained_file_with_the_headline_figures():
+    figures = {"Model leaderboard": charts.leaderboard_chart(_leaderboard())}
+    figures["Inventory cost per policy"] = charts.backtest_cost_chart(_backtest())
+    page = summary.summary_html(
+        "Summary", {"source": "demo", "series": 3}, _leaderboard(), _backtest(), _plan(), figures
+    )
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    # plotly.js is inlined once; nothing is fetched from the network.
+    assert page.count("plotly.js v") == 1
+    assert not re.search(r"<script[^>]+src=", page)
+    assert "65.7%" in page  # ensemble RMSPE 0.12 vs seasonal naive 0.35
+    assert "40.0%" in page  # policy cost 60 vs the spreadsheet rule's 100
+    assert "2 of 3" in page  # items with an order today
+    assert page.index("<td>A</td>") < page.index("<td>C</td>")  # largest order first
+
+
+def test_headline_figures_without_an_ensemble_are_not_made_up():
+    leaderboard = _leaderboard()[lambda f: f["model"] != "ensemble"]
+    backtest = _backtest()[lambda f: f["policy"] != "ensemble"]
+    head = summary.headline_figures(leaderboard, backtest, _plan())
+    assert head["ensemble_score"] is None and head["forecast_improvement"] is None
+    assert head["cost_saving"] is None and head["items_to_order"] == 2
+
+
+def test_default_run_writes_every_chart_and_the_summary(default_run):
+    reporting = default_run / "data" / "08_reporting" / "synthetic"
+    for name in (
+        "forecast",
+        "leaderboard",
+        "tuning",
+        "feature_importance",
+        "backtest_cost",
+        "inventory_trajectory",
+    ):
+        path = reporting / "charts" / f"{name}_chart.json"
+        figure = plotly.io.from_json(path.read_text())
+        assert figure.data, f"{path.name} has no traces"
+    latest = sorted((reporting / "summary_report.html").iterdir())[-1] / "summary_report.html"
+    page = latest.read_text()
+    leaderboard = pd.read_csv(reporting / "model_leaderboard.csv").set_index("model")
+    assert f"{leaderboard.loc['ensemble', 'score']:.4g}" in page
+    assert page.count("plotly.js v") == 1
+    assert (
+        json.loads(
+            (default_run / "data" / "03_primary" / "synthetic" / "panel_metadata.json").read_text()
+        )["source"]
+        in page
+    )
