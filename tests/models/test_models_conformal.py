@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inventory_optimization.models.conformal import fit_residual_quantiles
+from inventory_optimization.models.conformal import fit_residual_quantiles, select_fold_rule
 
 LEVELS = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
 N = 20_000
@@ -177,3 +177,78 @@ def test_no_residuals_at_all_gives_the_point_forecast():
     quantiles = calibration.predict(np.array([7.0, 3.0]), np.array([1, 5]), np.array([2.0, 1.0]))
     for level in LEVELS:
         np.testing.assert_allclose(quantiles[level], [7.0, 3.0])
+
+
+def _regimes(rng: np.random.Generator, noise_by_fold: dict[int, float], n: int = 6_000):
+    """Residuals per CV fold (1 = latest) with their own noise level, plus fold numbers."""
+    parts = []
+    for fold, noise in noise_by_fold.items():
+        horizon = rng.integers(1, 29, n)
+        scale = np.exp(rng.uniform(np.log(0.5), np.log(200.0), n))
+        mean = 10.0 * scale
+        parts.append((mean + scale * rng.normal(0.0, noise, n), mean, horizon, scale, fold))
+    y, point, horizon, scale = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    folds = np.concatenate([np.full(n, float(p[4])) for p in parts])
+    return y, point, horizon, scale, folds
+
+
+def _coverage(calibration, y, point, horizon, scale) -> float:
+    quantiles = calibration.predict(point, horizon, scale, non_negative=False)
+    return float(np.mean((y >= quantiles[0.1]) & (y <= quantiles[0.9])))
+
+
+def test_fold_rules_treat_one_unusual_old_fold_differently(rng):
+    """A wide old fold (a holiday season) widens every interval under the conservative rule;
+    the recent rule calibrates on the latest fold, which the future resembles."""
+    y, point, horizon, scale, folds = _regimes(rng, {1: 1.0, 2: 1.0, 3: 3.0})
+    future = _regimes(rng, {1: 1.0})[:4]
+    coverage = {
+        rule: _coverage(
+            fit_residual_quantiles(
+                y, point, horizon, scale, LEVELS, "scale", folds=folds, fold_rule=rule
+            ),
+            *future,
+        )
+        for rule in ("pooled", "conservative", "median", "recent")
+    }
+    assert coverage["recent"] == pytest.approx(0.8, abs=0.03)
+    assert coverage["median"] == pytest.approx(0.8, abs=0.03)
+    assert coverage["conservative"] > 0.95
+    assert coverage["recent"] < coverage["pooled"] < coverage["conservative"]
+
+
+def test_auto_rule_is_chosen_on_the_latest_fold_and_calibrates_the_future(rng):
+    y, point, horizon, scale, folds = _regimes(rng, {1: 1.0, 2: 1.0, 3: 3.0})
+    rule, errors = select_fold_rule(y, point, horizon, scale, LEVELS, "scale", folds=folds)
+    assert set(errors) == {"pooled", "conservative", "median", "recent"}
+    assert rule == "recent" and errors["recent"] < errors["conservative"]
+    calibration = fit_residual_quantiles(
+        y, point, horizon, scale, LEVELS, "scale", folds=folds, fold_rule="auto"
+    )
+    assert calibration.fold_rule == "recent"
+    assert _coverage(calibration, *_regimes(rng, {1: 1.0})[:4]) == pytest.approx(0.8, abs=0.03)
+
+
+def test_auto_rule_with_too_few_folds_pools_them(rng):
+    y, point, horizon, scale, folds = _regimes(rng, {1: 1.0, 2: 2.0})
+    assert select_fold_rule(y, point, horizon, scale, LEVELS, "scale", folds=folds) == (
+        "pooled",
+        {},
+    )
+
+
+def test_median_rule_never_crosses(rng):
+    y, point, horizon, scale, folds = _regimes(rng, {1: 1.0, 2: 0.3, 3: 3.0}, n=800)
+    calibration = fit_residual_quantiles(
+        y, point, horizon, scale, LEVELS, "scale", min_count=100, folds=folds, fold_rule="median"
+    )
+    stacked = np.column_stack(list(calibration.predict(point, horizon, scale).values()))
+    assert (np.diff(stacked, axis=1) >= 0).all()
+
+
+def test_unknown_fold_rule_is_named(rng):
+    y, point, horizon, scale, folds = _regimes(rng, {1: 1.0}, n=10)
+    with pytest.raises(ValueError, match="fold_rule 'widest': expected one of"):
+        fit_residual_quantiles(
+            y, point, horizon, scale, LEVELS, "scale", folds=folds, fold_rule="widest"
+        )

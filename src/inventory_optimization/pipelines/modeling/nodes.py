@@ -302,7 +302,7 @@ def assemble_forecasts(
     def with_quantiles(frame: pd.DataFrame, residuals: pd.DataFrame) -> pd.DataFrame:
         rows = model_input.iloc[frame["row"].to_numpy()]
         fitted_rows = model_input.iloc[residuals["row"].to_numpy()]
-        quantiles = fit_residual_quantiles(
+        calibrated = fit_residual_quantiles(
             fitted_rows[DEMAND].to_numpy(dtype=float),
             residuals["pred"].to_numpy(),
             fitted_rows["horizon"].to_numpy(),
@@ -313,7 +313,15 @@ def assemble_forecasts(
             scale_bins=int(calibration.get("scale_bins", 3)),
             min_count=int(calibration.get("min_count", 200)),
             folds=residuals["fold"].to_numpy(dtype=float) if "fold" in residuals else None,
-        ).predict(
+            fold_rule=calibration.get("fold_rule", "auto"),
+        )
+        logger.info(
+            "%s: quantiles calibrated on %d out-of-fold residuals (fold rule %s)",
+            frame["model"].iat[0],
+            len(residuals),
+            calibrated.fold_rule,
+        )
+        quantiles = calibrated.predict(
             frame["pred"].to_numpy(),
             rows["horizon"].to_numpy(),
             rows["series_scale"].to_numpy(dtype=float),
