@@ -2,6 +2,9 @@
 
 The ingestion nodes depend on the source (``data_source.kind`` in the environment's
 parameters); everything after ``raw_panel`` is the same for every source.
+
+Tags (kedro-viz shows them as filters, e.g. "Data Engineering", "Ingestion", "Key Outputs"):
+every node carries its stage tag; the source-specific nodes are also tagged ``ingestion``.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -10,6 +13,7 @@ from . import nodes
 
 SOURCES = ("synthetic", "rossmann", "walmart", "recruit", "custom")
 INGEST_OUTPUTS = ["raw_panel", "series_attributes", "source_summary"]
+STAGE_TAG = "data_engineering"
 
 
 def _ingestion(source: str) -> list[Node]:
@@ -27,6 +31,7 @@ def _ingestion(source: str) -> list[Node]:
                     "true_demand",
                 ],
                 name="generate_synthetic_data",
+                tags="ingestion",
             ),
             Node(
                 nodes.ingest_synthetic,
@@ -39,6 +44,7 @@ def _ingestion(source: str) -> list[Node]:
                 ],
                 outputs=INGEST_OUTPUTS,
                 name="ingest_synthetic_sales",
+                tags="ingestion",
             ),
         ]
     inputs = {
@@ -60,6 +66,7 @@ def _ingestion(source: str) -> list[Node]:
             inputs=[*inputs[source], "params:data_source"],
             outputs=INGEST_OUTPUTS,
             name=f"ingest_{source}_sales",
+            tags="ingestion",
         )
     ]
 
@@ -79,6 +86,7 @@ def create_pipeline(source: str = "synthetic", **kwargs) -> Pipeline:
                 inputs="demand_panel",
                 outputs=["data_quality_report", "data_quality_chart"],
                 name="report_data_quality",
+                tags="key_outputs",
             ),
             Node(
                 nodes.describe_panel,
@@ -93,5 +101,5 @@ def create_pipeline(source: str = "synthetic", **kwargs) -> Pipeline:
                 name="describe_demand_panel",
             ),
         ],
-        tags="data_engineering",
+        tags=STAGE_TAG,
     )

@@ -1,9 +1,13 @@
 """Feature engineering: fit the static transforms on training data, then build the model
-input over every forecast origin together with its feature catalog."""
+input over every forecast origin together with its feature catalog.
+
+Every node carries the stage tag (kedro-viz filter "Feature Engineering")."""
 
 from kedro.pipeline import Node, Pipeline
 
 from . import nodes
+
+STAGE_TAG = "feature_engineering"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -37,5 +41,5 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="build_model_input",
             ),
         ],
-        tags="feature_engineering",
+        tags=STAGE_TAG,
     )

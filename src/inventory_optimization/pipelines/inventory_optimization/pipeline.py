@@ -1,9 +1,14 @@
 """Inventory optimization: item economics, today's replenishment plan from the ensemble's
-forecast, and the backtest of every policy on the holdout's actual demand."""
+forecast, and the backtest of every policy on the holdout's actual demand.
+
+Every node carries the stage tag ``inventory_optimization``; the plan and the backtest, which
+stakeholders read, also ``key_outputs``."""
 
 from kedro.pipeline import Node, Pipeline
 
 from . import nodes
+
+STAGE_TAG = "inventory_optimization"
 
 
 def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
@@ -41,6 +46,7 @@ def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
                 ],
                 outputs=["replenishment_plan", "replenishment_plan_csv"],
                 name="plan_replenishment",
+                tags="key_outputs",
             ),
             Node(
                 nodes.backtest_policies,
@@ -54,7 +60,8 @@ def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
                 ],
                 outputs=["policy_backtest", "inventory_trajectories"],
                 name="backtest_policies",
+                tags="key_outputs",
             ),
         ],
-        tags="inventory_optimization",
+        tags=STAGE_TAG,
     )

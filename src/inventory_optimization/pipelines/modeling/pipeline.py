@@ -1,5 +1,8 @@
 """Modeling: one modular pipeline per model family (a namespace each, so kedro-viz shows one
-box per model), then stacking, calibrated quantiles, the leaderboard and the model card."""
+box per model), then stacking, calibrated quantiles, the leaderboard and the model card.
+
+Tags (kedro-viz filters): every node carries the stage tag ``modeling``; the per-model nodes
+also ``model_training``, and the nodes writing what stakeholders read ``key_outputs``."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -7,6 +10,7 @@ from . import nodes
 
 MODELS = ("seasonal_naive", "ets", "random_forest", "xgboost", "lstm")
 SHARED = {"model_input", "demand_panel", "modeling_setup", "optuna_storage"}
+STAGE_TAG = "modeling"
 
 
 def _model_template() -> Pipeline:
@@ -48,7 +52,8 @@ def _model_template() -> Pipeline:
                 outputs=["model", "holdout_predictions", "live_predictions", "fit_report"],
                 name="fit_and_forecast",
             ),
-        ]
+        ],
+        tags="model_training",
     )
 
 
@@ -93,6 +98,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["model_input", "modeling_setup", "ensemble_weights", *predictions],
                 outputs=["holdout_forecasts", "demand_forecast"],
                 name="calibrate_and_assemble_forecasts",
+                tags="key_outputs",
             ),
             Node(
                 nodes.evaluate_models,
@@ -105,12 +111,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="model_leaderboard",
                 name="evaluate_models",
+                tags="key_outputs",
             ),
             Node(
                 nodes.feature_importances,
                 inputs=["feature_catalog", "random_forest.model", "xgboost.model"],
                 outputs="feature_importances",
                 name="explain_feature_importances",
+                tags="key_outputs",
             ),
             Node(
                 nodes.model_card,
@@ -127,7 +135,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="model_card",
                 name="write_model_card",
+                tags="key_outputs",
             ),
         ],
-        tags="modeling",
+        tags=STAGE_TAG,
     )
