@@ -17,9 +17,9 @@ from .distributions import (
 )
 from .policies import (
     cost_optimal_service_level,
-    newsvendor_quantity,
     order_quantity,
     order_up_to_level,
+    perishable_order_up_to,
     validate_item_parameters,
     validate_quantiles,
 )
@@ -96,7 +96,8 @@ def order_up_to_levels(
     seed: int,
 ) -> pd.DataFrame:
     """Order-up-to level per series: (R, S) at the service target for stocked items; for
-    perishables, lead-time demand plus the newsvendor quantity over the shelf life."""
+    perishables, the newsvendor quantile of demand over the lead time and the periods the
+    order sells in (:func:`perishable_order_up_to`)."""
     lead = items["lead_time"].to_numpy().astype(int)
     review = items["review_period"].to_numpy().astype(int)
     policy = order_up_to_level(
@@ -113,21 +114,19 @@ def order_up_to_levels(
     )
     perishable = items["is_perishable"].to_numpy()
     if perishable.any():
-        fresh = newsvendor_quantity(
+        newsvendor_level, _ = perishable_order_up_to(
             cube,
             levels,
             items["price"].to_numpy(),
             items["unit_cost"].to_numpy(),
-            items["salvage"].to_numpy(),
-            items["goodwill"].to_numpy(),
             shelf_life=items["shelf_life"].to_numpy(),
             review_period=review,
             lead_time=lead,
+            salvage=items["salvage"].to_numpy(),
+            goodwill=items["goodwill"].to_numpy(),
             n_samples=n_samples,
             seed=seed,
         )
-        lead_demand = lead_time_demand_mean(cube, levels, lead)
-        newsvendor_level = lead_demand + fresh
         levels_out.loc[perishable, "order_up_to"] = newsvendor_level[perishable]
         levels_out.loc[perishable, "safety_stock"] = (
             newsvendor_level - levels_out["mean_cover_demand"].to_numpy()

@@ -223,6 +223,46 @@ def newsvendor_quantity(
     return row_quantile(sums, np.broadcast_to(ratio, (n_series,)))
 
 
+def perishable_order_up_to(
+    quantiles: np.ndarray,
+    levels: np.ndarray,
+    price: np.ndarray | float,
+    cost: np.ndarray | float,
+    shelf_life: np.ndarray | float,
+    review_period: np.ndarray | int,
+    lead_time: np.ndarray | int,
+    salvage: np.ndarray | float = 0.0,
+    goodwill: np.ndarray | float = 0.0,
+    n_samples: int = 400,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Order-up-to level of a perishable under periodic review, and the ratio it uses.
+
+    S is the critical-ratio quantile of demand over the protection window: the lead time plus
+    the periods the order sells in (the review period, or the shelf life if shorter), so the
+    lead-time demand is covered at the same ratio rather than by its mean. A unit left over
+    at the end of a cycle is not lost at once when it keeps for more cycles after the next
+    order lands: with ``k = max(1, floor((shelf - L) / R))`` such cycles the overage of one
+    unit is ``(cost - salvage) / k`` (an approximation; ``k = 1`` is the classical
+    newsvendor, where every leftover is waste).
+    """
+    n_series = np.shape(quantiles)[0]
+    shelf = np.broadcast_to(np.asarray(shelf_life, dtype=float), (n_series,))
+    review = _periods(review_period, n_series, "review_period")
+    lead = _periods(lead_time, n_series, "lead_time")
+    finite = np.isfinite(shelf)
+    selling = np.maximum(np.where(finite, np.minimum(np.nan_to_num(shelf), review), review), 1)
+    chances = np.where(finite, np.floor((np.nan_to_num(shelf) - lead) / np.maximum(review, 1)), 1)
+    chances = np.maximum(chances, 1)
+    # The classical ratio with the overage spread over the cycles a leftover can still sell in.
+    ratio = critical_ratio(price, cost, salvage, goodwill)
+    underage = ratio / np.maximum(1 - ratio, 1e-12)  # cu / co of the classical newsvendor
+    ratio = underage * chances / (underage * chances + 1)
+    ratio = np.clip(np.broadcast_to(ratio, (n_series,)), 1e-6, 1 - 1e-6)
+    (sums,) = window_sums(quantiles, levels, [(0, lead + selling.astype(int))], n_samples, seed)
+    return row_quantile(sums, ratio), ratio
+
+
 def cost_optimal_service_level(
     price: np.ndarray | float,
     cost: np.ndarray | float,
