@@ -3,6 +3,8 @@ costs, side by side with the spreadsheet rule and the perfect-foresight bound.""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -12,6 +14,8 @@ from .distributions import quantile_array
 from .kpis import backtest_kpis, gap_closed, total_row
 from .planning import order_up_to_levels, service_targets
 from .simulation import naive_levels, perfect_foresight_levels, simulate
+
+logger = logging.getLogger(__name__)
 
 TRAJECTORY_COLUMNS = [
     "on_hand_start",
@@ -90,12 +94,22 @@ def run_backtest(
         ),
         "oracle": perfect_foresight_levels(actual, lead, review, shelf),
     }
-    for model, frame in holdout.groupby("model", sort=False):
+    n_models = holdout["model"].nunique()
+    for number, (model, frame) in enumerate(holdout.groupby("model", sort=False), start=1):
+        started = time.perf_counter()
         cube, levels, model_series, _ = quantile_array(frame)
         order = pd.Index(model_series.astype(str)).get_indexer(series)
         policies[str(model)] = _epoch_levels(cube[order], levels, items, service, settings)
+        logger.info(
+            "Backtest %d/%d: order-up-to levels from %s in %.1f s",
+            number,
+            n_models,
+            model,
+            time.perf_counter() - started,
+        )
 
     kpi_frames, trajectory_frames = [], []
+    started = time.perf_counter()
     holding_per_period = items["holding_cost_rate"].to_numpy() / periods_per_year
     for policy, levels_by_period in policies.items():
         result = simulate(
@@ -126,6 +140,13 @@ def run_backtest(
         long.insert(0, "policy", policy)
         trajectory_frames.append(long)
 
+    logger.info(
+        "Backtest: simulated %d policies on %d series x %d periods in %.1f s",
+        len(policies),
+        len(series),
+        len(dates),
+        time.perf_counter() - started,
+    )
     table = pd.concat(kpi_frames, ignore_index=True)
     cost = table.pivot(index="series_id", columns="policy", values="total_cost")
     table["gap_closed"] = gap_closed(
