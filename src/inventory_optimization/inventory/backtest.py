@@ -12,8 +12,9 @@ import pandas as pd
 
 from .distributions import quantile_array
 from .kpis import backtest_kpis, gap_closed, total_row
-from .planning import order_up_to_levels, service_targets
-from .simulation import naive_levels, perfect_foresight_levels, simulate
+from .lot_sizing import lot_sizing_levels
+from .planning import economic_batches, order_up_to_levels, service_targets
+from .simulation import naive_levels, simulate
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,11 @@ def run_backtest(
     lead = items["lead_time"].to_numpy().astype(int)
     review = items["review_period"].to_numpy().astype(int)
     shelf = items["shelf_life"].to_numpy()
-    service = service_targets(items, settings["service_target"], periods_per_year)
     naive = settings["naive"]
+    ordering_cost = items["ordering_cost"].to_numpy()
+    holding_per_unit = (
+        items["unit_cost"].to_numpy() * items["holding_cost_rate"].to_numpy() / periods_per_year
+    )
 
     policies = {
         "naive": naive_levels(
@@ -92,14 +96,23 @@ def run_backtest(
             cover_factor=float(naive["cover_factor"]),
             safety_factor=float(naive["safety_factor"]),
         ),
-        "oracle": perfect_foresight_levels(actual, lead, review, shelf),
     }
+    policies["oracle"], oracle_stock = lot_sizing_levels(
+        actual, lead, review, ordering_cost, holding_per_unit, shelf
+    )
+    # Forecast-driven policies are (R, s, S): order at a review when the position is at or
+    # below s, the order-up-to level, up to s plus the economic batch.
+    reorder_points: dict[str, np.ndarray] = {}
     n_models = holdout["model"].nunique()
     for number, (model, frame) in enumerate(holdout.groupby("model", sort=False), start=1):
         started = time.perf_counter()
         cube, levels, model_series, _ = quantile_array(frame)
         order = pd.Index(model_series.astype(str)).get_indexer(series)
-        policies[str(model)] = _epoch_levels(cube[order], levels, items, service, settings)
+        batch, cycle = economic_batches(cube[order], levels, items, periods_per_year)
+        target = service_targets(items, settings["service_target"], periods_per_year, cycle)
+        trigger = _epoch_levels(cube[order], levels, items, target, settings)
+        policies[str(model)] = trigger + batch[:, None]
+        reorder_points[str(model)] = trigger
         logger.info(
             "Backtest %d/%d: order-up-to levels from %s in %.1f s",
             number,
@@ -121,6 +134,8 @@ def run_backtest(
             moq=items["min_order_qty"].to_numpy(),
             shelf_life=shelf,
             backorder=not bool(settings.get("lost_sales", True)),
+            reorder_point=reorder_points.get(policy),
+            initial_on_hand=oracle_stock if policy == "oracle" else None,
         )
         kpis = backtest_kpis(
             result,

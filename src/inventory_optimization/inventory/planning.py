@@ -11,10 +11,12 @@ from .constraints import constrained_orders
 from .distributions import (
     expected_shortage,
     lead_time_demand_mean,
+    period_means,
     quantile_array,
     row_quantile,
     window_sums,
 )
+from .lot_sizing import batch_quantity
 from .policies import (
     cost_optimal_service_level,
     order_quantity,
@@ -75,13 +77,19 @@ def item_parameters(attributes: pd.DataFrame, defaults: Mapping, period_days: in
     return table
 
 
-def service_targets(items: pd.DataFrame, target, periods_per_year: float) -> np.ndarray:
+def service_targets(
+    items: pd.DataFrame, target, periods_per_year: float, cycle_periods: np.ndarray | None = None
+) -> np.ndarray:
+    """Cycle service level per series: the given target, or ``cost_optimal`` from margin and
+    holding cost over a replenishment cycle (the review period, or ``cycle_periods`` when
+    orders are batched and a cycle lasts longer)."""
     if target == "cost_optimal":
+        cycle = items["review_period"].to_numpy() if cycle_periods is None else cycle_periods
         return cost_optimal_service_level(
             items["price"].to_numpy(),
             items["unit_cost"].to_numpy(),
             items["holding_cost_rate"].to_numpy(),
-            periods_per_year / items["review_period"].to_numpy(),
+            periods_per_year / cycle,
             items["goodwill"].to_numpy(),
         )
     return np.full(len(items), float(target))
@@ -135,6 +143,26 @@ def order_up_to_levels(
     return levels_out
 
 
+def economic_batches(
+    cube: np.ndarray, levels: np.ndarray, items: pd.DataFrame, periods_per_year: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per series, the units to order beyond the order-up-to level when ordering costs matter
+    (EOQ less a review period's demand) and the replenishment cycle that implies, in periods."""
+    mean = period_means(cube, levels).mean(axis=1)
+    review = items["review_period"].to_numpy().astype(float)
+    holding = items["unit_cost"].to_numpy() * items["holding_cost_rate"].to_numpy()
+    batch = batch_quantity(
+        mean,
+        review,
+        items["ordering_cost"].to_numpy(),
+        holding / periods_per_year,
+        items["shelf_life"].to_numpy(),
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cycle = review + np.where(mean > 0, batch / mean, 0.0)
+    return batch, cycle
+
+
 def plan_orders(
     forecast: pd.DataFrame,
     items: pd.DataFrame,
@@ -164,18 +192,24 @@ def plan_orders(
     positions = positions.set_index("series_id").reindex(series).fillna(0.0)
     n_samples, seed = int(settings["n_samples"]), int(settings["seed"])
 
-    service = service_targets(items, settings["service_target"], periods_per_year)
-    plan = order_up_to_levels(cube, levels, items, service, n_samples, seed)
-    position = positions["on_hand"].to_numpy() + positions["on_order"].to_numpy()
-    quantity = order_quantity(
-        position,
-        plan["order_up_to"].to_numpy(),
-        items["case_pack"].to_numpy(),
-        items["min_order_qty"].to_numpy(),
-    )
-
     lead = items["lead_time"].to_numpy().astype(int)
     review = items["review_period"].to_numpy().astype(int)
+    batch, cycle = economic_batches(cube, levels, items, periods_per_year)
+    service = service_targets(items, settings["service_target"], periods_per_year, cycle)
+    plan = order_up_to_levels(cube, levels, items, service, n_samples, seed)
+    position = positions["on_hand"].to_numpy() + positions["on_order"].to_numpy()
+    # (R, s, S): order today only at or below the trigger s, then up to s + the batch.
+    trigger = plan["order_up_to"].to_numpy()
+    quantity = np.where(
+        position <= trigger,
+        order_quantity(
+            position,
+            trigger + batch,
+            items["case_pack"].to_numpy(),
+            items["min_order_qty"].to_numpy(),
+        ),
+        0.0,
+    )
     cover_sums, review_sums = window_sums(
         cube, levels, [(0, lead + review), (lead, lead + review)], n_samples, seed
     )
@@ -218,7 +252,9 @@ def plan_orders(
             "forecast_cover_service_quantile": plan["order_up_to"].to_numpy(),
             "safety_stock": plan["safety_stock"].to_numpy(),
             "reorder_point": plan["reorder_point"].to_numpy(),
-            "order_up_to": plan["order_up_to"].to_numpy(),
+            "order_trigger": trigger,
+            "economic_batch": batch,
+            "order_up_to": trigger + batch,
             "order_qty": quantity,
             "order_value": quantity * items["unit_cost"].to_numpy(),
             "expected_fill_rate": np.clip(1 - shortage / review_demand, 0, 1),

@@ -1,0 +1,126 @@
+"""When ordering costs matter: how much to order beyond the next review, and the
+perfect-foresight bound that may also batch orders.
+
+- ``batch_quantity``: the (R, s, S) policy's S - s, the EOQ less the demand of one review
+  period, so that S = s (plain order-up-to) when ordering every review is cheapest;
+- ``lot_sizing_levels``: perfect-foresight order-up-to levels that order only at the review
+  epochs where it pays (Wagner-Whitin over the epochs, vectorised across series), never
+  covering more than the shelf life.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .policies import eoq
+
+
+def batch_quantity(
+    mean_demand_per_period: np.ndarray,
+    review_period: np.ndarray,
+    ordering_cost: np.ndarray | float,
+    holding_cost_per_unit_per_period: np.ndarray | float,
+    shelf_life: np.ndarray | float = np.inf,
+) -> np.ndarray:
+    """Units to order beyond the order-up-to level, per series: ``max(EOQ - mu_R, 0)``.
+
+    Zero for perishables (their newsvendor level already covers what can sell before it
+    expires) and where the EOQ is no more than a review period's demand.
+    """
+    mean = np.clip(np.asarray(mean_demand_per_period, dtype=float), 0, None)
+    # EOQ per period of demand: both rates per period, so the units cancel.
+    economic = eoq(mean, ordering_cost, holding_cost_per_unit_per_period)
+    extra = np.clip(economic - mean * np.asarray(review_period, dtype=float), 0, None)
+    perishable = np.isfinite(np.broadcast_to(np.asarray(shelf_life, dtype=float), mean.shape))
+    return np.where(perishable, 0.0, np.nan_to_num(extra))
+
+
+def lot_sizing_levels(
+    demand: np.ndarray,
+    lead_time: np.ndarray,
+    review_period: np.ndarray,
+    ordering_cost: np.ndarray | float,
+    holding_cost_per_unit_per_period: np.ndarray | float,
+    shelf_life: np.ndarray | float = np.inf,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Perfect-foresight order-up-to levels ``(series, periods)`` that batch orders, and the
+    starting stock ``(series,)`` they need.
+
+    Orders can be placed at the review epochs ``0, R, 2R, ...`` and arrive ``L`` periods
+    later; the starting stock covers the demand until the first order lands. Each order covers
+    the demand from its arrival to the next one's; the orders that minimise ordering plus
+    holding cost are found by dynamic programming over the epochs (Wagner-Whitin). A covered
+    span never exceeds the shelf life where that is possible (a starting stock cannot outlive
+    its shelf life when the lead time is longer). At an ordering epoch the level is the demand
+    until the next order lands; elsewhere it is 0 (no order).
+    """
+    demand = np.clip(np.nan_to_num(np.asarray(demand, dtype=float)), 0, None)
+    n_series, n_periods = demand.shape
+    lead = np.broadcast_to(np.asarray(lead_time, dtype=int), (n_series,))
+    review = np.broadcast_to(np.asarray(review_period, dtype=int), (n_series,))
+    fixed = np.broadcast_to(np.asarray(ordering_cost, dtype=float), (n_series,))
+    holding = np.broadcast_to(
+        np.asarray(holding_cost_per_unit_per_period, dtype=float), (n_series,)
+    )
+    shelf = np.broadcast_to(np.asarray(shelf_life, dtype=float), (n_series,))
+    levels = np.zeros((n_series, n_periods))
+    initial = np.zeros(n_series)
+    # Series share the epoch grid when they share lead time and review period.
+    for key in np.unique(np.stack([lead, review], axis=1), axis=0):
+        group = np.flatnonzero((lead == key[0]) & (review == key[1]))
+        levels[group], initial[group] = _group_levels(
+            demand[group], int(key[0]), int(key[1]), fixed[group], holding[group], shelf[group]
+        )
+    return levels, initial
+
+
+def _group_levels(
+    demand: np.ndarray,
+    lead: int,
+    review: int,
+    fixed: np.ndarray,
+    holding: np.ndarray,
+    shelf: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    n_series, n_periods = demand.shape
+    epochs = np.arange(0, n_periods, review)
+    # Node 0 is the starting stock (on the shelf from period 0), node k the order of epoch
+    # k - 1, and the last node the end of the horizon.
+    arrivals = np.minimum(np.concatenate([[0], epochs + lead, [n_periods]]), n_periods)
+    n_nodes = len(arrivals)
+    cum = np.concatenate([np.zeros((n_series, 1)), np.cumsum(demand, axis=1)], axis=1)
+    weighted = np.concatenate(
+        [np.zeros((n_series, 1)), np.cumsum(demand * np.arange(n_periods), axis=1)], axis=1
+    )
+    best = np.full((n_series, n_nodes), np.inf)
+    best[:, 0] = 0.0
+    previous = np.zeros((n_series, n_nodes), dtype=int)
+    span_limit = np.where(np.isfinite(shelf), np.nan_to_num(shelf), np.inf)
+    for j in range(1, n_nodes):
+        end = arrivals[j]
+        for k in range(j):
+            start = arrivals[k]
+            # Units that sell at t wait (t - arrival) periods on the shelf.
+            held = (weighted[:, end] - weighted[:, start]) - start * (cum[:, end] - cum[:, start])
+            cost = best[:, k] + (fixed if k > 0 else 0.0) + holding * held
+            feasible = (end - start <= span_limit) | (k == j - 1)
+            better = feasible & (cost < best[:, j])
+            best[:, j] = np.where(better, cost, best[:, j])
+            previous[:, j] = np.where(better, k, previous[:, j])
+    # Walk back from the end marking the nodes that order.
+    ordering = np.zeros((n_series, n_nodes), dtype=bool)
+    current = np.full(n_series, n_nodes - 1)
+    rows = np.arange(n_series)
+    for _ in range(n_nodes):
+        current = previous[rows, current]
+        ordering[rows, current] = True
+    levels = np.zeros((n_series, n_periods))
+    next_arrival = np.full(n_series, n_periods)
+    for node in range(n_nodes - 2, 0, -1):
+        chosen = ordering[:, node]
+        epoch = epochs[node - 1]
+        level = cum[rows, next_arrival] - cum[:, epoch]
+        levels[chosen, epoch] = level[chosen]
+        next_arrival = np.where(chosen, arrivals[node], next_arrival)
+    initial = cum[rows, next_arrival]
+    return levels, initial
