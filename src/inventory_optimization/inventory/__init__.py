@@ -13,6 +13,7 @@ from .distributions import (
     sample_period_demand,
 )
 from .kpis import backtest_kpis, gap_closed, total_row
+from .lot_sizing import batch_quantity, lot_sizing_levels
 from .policies import (
     continuous_review_sQ,
     cost_optimal_service_level,
@@ -20,6 +21,7 @@ from .policies import (
     newsvendor_quantity,
     order_quantity,
     order_up_to_level,
+    perishable_order_up_to,
     validate_item_parameters,
     validate_quantiles,
 )
@@ -27,6 +29,7 @@ from .simulation import naive_levels, perfect_foresight_levels, simulate
 
 __all__ = [
     "backtest_kpis",
+    "batch_quantity",
     "constrained_orders",
     "continuous_review_sQ",
     "cost_optimal_service_level",
@@ -35,11 +38,13 @@ __all__ = [
     "gap_closed",
     "lead_time_demand_mean",
     "lead_time_demand_quantiles",
+    "lot_sizing_levels",
     "naive_levels",
     "newsvendor_quantity",
     "order_quantity",
     "order_up_to_level",
     "perfect_foresight_levels",
+    "perishable_order_up_to",
     "quantile_array",
     "sample_period_demand",
     "simulate",
