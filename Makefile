@@ -28,7 +28,7 @@ viz: install
 	$(BIN)/kedro viz run --no-browser --host 127.0.0.1
 
 viz-build: install
-	$(BIN)/kedro viz build
+	$(BIN)/kedro viz build --include-previews
 
 benchmark: install
 	$(BIN)/python benchmarks/run_benchmarks.py

@@ -6,6 +6,7 @@ is kept at test-artifacts/kedro_viz.png for a human to look at."""
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import shutil
@@ -97,9 +98,10 @@ class _BuildHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def viz_site() -> Iterator[tuple[str, list[str]]]:
-    """`kedro viz build` into build/, served on a free loopback port."""
-    run_kedro("viz", "build", timeout=900)
+def viz_site(default_run) -> Iterator[tuple[str, list[str]]]:
+    """`kedro viz build --include-previews` into build/ after a run (so that the charts exist
+    to preview), served on a free loopback port."""
+    run_kedro("viz", "build", "--include-previews", timeout=900)
     assert (BUILD_DIR / "index.html").is_file()
     assert (BUILD_DIR / "api" / "main").is_file()
     requested: list[str] = []
@@ -240,3 +242,26 @@ def test_kedro_viz_build_renders_the_pipeline_in_chromium(
     # Measured with Chromium 156 at this window size: the app with an empty pipeline is about
     # 46 kB, with this project's graph drawn about 125 kB.
     assert SCREENSHOT.stat().st_size > 75_000, SCREENSHOT.stat().st_size
+
+
+def test_kedro_viz_build_carries_a_preview_of_every_chart(viz_site: tuple[str, list[str]]):
+    """Clicking a chart dataset in the flowchart shows the figure: the build holds each chart's
+    Plotly preview."""
+    previews = {}
+    for path in (BUILD_DIR / "api" / "nodes").iterdir():
+        node = json.loads(path.read_text())
+        if str(node.get("filepath", "")).endswith("_chart.json"):
+            previews[Path(node["filepath"]).stem] = node
+    expected = {
+        "data_quality_chart",
+        "forecast_chart",
+        "leaderboard_chart",
+        "tuning_chart",
+        "feature_importance_chart",
+        "backtest_cost_chart",
+        "inventory_trajectory_chart",
+    }
+    assert set(previews) == expected
+    for name, node in previews.items():
+        assert node["preview_type"] == "PlotlyPreview", name
+        assert node["preview"]["data"], f"{name} preview has no traces"
