@@ -107,6 +107,20 @@ def test_crossing_quantiles_are_refused():
         nodes.plan_replenishment(forecast, items, positions, METADATA, SETTINGS)
 
 
+def test_negative_quantiles_from_returns_are_planned_as_zero_demand():
+    """Walmart's weeks of net returns give negative quantiles: no demand to stock for."""
+    forecast = _forecast(mean=1.0)  # quantiles from -4 up
+    items = nodes.build_item_parameters(_attributes(), METADATA, SETTINGS)
+    positions = pd.DataFrame({"series_id": ["A", "B"], "on_hand": 0.0, "on_order": 0.0})
+    plan, _ = nodes.plan_replenishment(forecast, items, positions, METADATA, SETTINGS)
+    clipped = forecast.assign(
+        **{c: forecast[c].clip(lower=0) for c in forecast if c.startswith("q_")}
+    )
+    expected, _ = nodes.plan_replenishment(clipped, items, positions, METADATA, SETTINGS)
+    pd.testing.assert_frame_equal(plan, expected)
+    assert (plan["order_qty"] >= 0).all()
+
+
 def test_backtest_compares_every_policy_with_the_bounds():
     days = 21
     holdout = pd.concat(

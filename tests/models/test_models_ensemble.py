@@ -85,3 +85,20 @@ def test_weights_do_not_depend_on_the_target_scale(magnitude):
         scaled = stacking_weights(np.column_stack([good, poor]) * magnitude, truth * magnitude)
         found.append(scaled[0])
     np.testing.assert_allclose(found, 0.96, atol=0.02)
+
+
+def test_one_model_with_wild_predictions_does_not_stall_the_weights():
+    """A diverged model (one prediction in a thousand at 10,000 times the target's range, as a
+    Keras net can give on a tiny-scale series) used to leave the optimiser at its equal-weight
+    start; bounded to the target's range, the sane models are weighted as they deserve."""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    truth = rng.normal(10.0, 2.0, n)
+    good = truth + rng.normal(0.0, 0.5, n)
+    fair = truth + rng.normal(0.0, 1.5, n)
+    wild = truth + rng.normal(0.0, 1.0, n)
+    diverged = rng.random(n) < 0.001
+    wild[diverged] = 1e5 * rng.choice([-1.0, 1.0], diverged.sum())
+    weights = stacking_weights(np.column_stack([good, fair, wild]), truth)
+    assert weights[0] > 0.6 and weights[2] < 0.2
+    assert weights.sum() == pytest.approx(1.0)

@@ -13,6 +13,12 @@ def stacking_weights(predictions: np.ndarray, target: np.ndarray) -> np.ndarray:
     """
     keep = ~np.isnan(predictions).any(axis=1) & ~np.isnan(target)
     matrix, target = predictions[keep], target[keep]
+    if len(target):
+        # One model's wild predictions (far outside anything observed) would swamp the
+        # squared error and stall the optimiser: bound them by the target's range, widened.
+        low, high = float(target.min()), float(target.max())
+        span = high - low
+        matrix = np.clip(matrix, low - span, high + span)
     n_models = matrix.shape[1]
     if n_models == 1 or len(target) == 0:
         return np.full(n_models, 1.0 / n_models)
@@ -38,7 +44,7 @@ def stacking_weights(predictions: np.ndarray, target: np.ndarray) -> np.ndarray:
         constraints=[{"type": "eq", "fun": lambda w: np.sum(w) - 1.0}],
         options={"ftol": 1e-12, "maxiter": 500},
     )
-    if not result.success:
+    if not result.success or not np.isfinite(result.fun):
         raise RuntimeError(f"stacking weights did not converge: {result.message}")
     weights = np.clip(result.x, 0.0, None)
     return weights / weights.sum()

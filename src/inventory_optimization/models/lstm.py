@@ -85,6 +85,10 @@ class LSTMForecaster(Forecaster):
         lookback = inputs[0].shape[1]
         network = self._network(lookback, inputs[1].shape[1])
         epochs = int(self.params.get("epochs", 10))
+        # Outputs beyond what training ever saw, widened by its range, are extrapolation noise
+        # (a diverged unit scaled up by a large series): predictions are clipped to this band.
+        span = float(np.ptp(target)) if len(target) else 0.0
+        self.output_bounds_ = (float(np.min(target)) - span, float(np.max(target)) + span)
 
         class EpochLog(keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
@@ -123,9 +127,9 @@ class LSTMForecaster(Forecaster):
         finally:
             self.history_ = None
         level = self._offset(rows, context)
-        return inverse(
-            output[:, 0].astype("float64") + level, row_scale(rows), context.target_transform
-        )
+        bounds = getattr(self, "output_bounds_", (-np.inf, np.inf))  # older artifacts
+        bounded = np.clip(output[:, 0].astype("float64"), *bounds)
+        return inverse(bounded + level, row_scale(rows), context.target_transform)
 
     # Keras models are stored as their config and weights, so artifacts pickle portably.
     def __getstate__(self) -> dict:
