@@ -5,6 +5,7 @@ wall seconds and peak resident memory. Usage:
 
     python benchmarks/run_benchmarks.py                      # every pipeline and dataset
     python benchmarks/run_benchmarks.py --pipelines data_engineering --envs rossmann
+    python benchmarks/run_benchmarks.py --pipelines inventory_speed   # bench_inventory.py
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", PROJECT_ROOT.parent / "shared" / "data"))
 ENVS = {"base": None, "rossmann": "rossmann", "walmart": "walmart", "recruit": "recruit"}
 PIPELINES = ["data_engineering", "feature_engineering", "modeling"]
+# In-process figures of the inventory mathematics (plan 10,000 series, backtest Rossmann).
+INVENTORY_SPEED = "inventory_speed"
 # "all" is a plain `kedro run`: every pipeline, end to end.
 # Targets on a 2-core machine: (seconds, GB) per pipeline and dataset.
 TARGETS = {
@@ -147,12 +150,20 @@ def print_leaderboard(env: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pipelines", nargs="+", default=PIPELINES, choices=[*PIPELINES, "all"])
+    parser.add_argument(
+        "--pipelines", nargs="+", default=PIPELINES, choices=[*PIPELINES, "all", INVENTORY_SPEED]
+    )
     parser.add_argument("--envs", nargs="+", default=list(ENVS), choices=list(ENVS))
     options = parser.parse_args()
 
-    print(f"{'pipeline':<20} {'dataset':<10} {'seconds':>8} {'peak GB':>8}  target")
-    for pipeline in options.pipelines:
+    if INVENTORY_SPEED in options.pipelines:
+        script = Path(__file__).with_name("bench_inventory.py")
+        subprocess.run([sys.executable, str(script)], cwd=PROJECT_ROOT, check=True)
+        print()
+    kedro_pipelines = [p for p in options.pipelines if p != INVENTORY_SPEED]
+    if kedro_pipelines:
+        print(f"{'pipeline':<20} {'dataset':<10} {'seconds':>8} {'peak GB':>8}  target")
+    for pipeline in kedro_pipelines:
         for env in options.envs:
             if ENVS[env] and not (SHARED_DATA / ENVS[env]).is_dir():
                 print(

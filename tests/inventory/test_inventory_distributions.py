@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from inventory_optimization.inventory import (
+    distributions,
     expected_shortage,
     lead_time_demand_mean,
     lead_time_demand_quantiles,
@@ -123,3 +124,49 @@ def test_bad_tables_are_rejected():
         lead_time_demand_quantiles(np.ones((1, 1, 3)), LEVELS, 1, 0.9)
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         lead_time_demand_quantiles(np.ones((1, 1, len(LEVELS))), LEVELS, 1, 1.0)
+
+
+def _textbook_quantile_function(q: np.ndarray, levels: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """One binary search per value and both tails computed everywhere: the plain form of
+    ``quantile_function``, which must give the very same floats."""
+    k = np.searchsorted(levels, u, side="right")
+    inner = np.clip(k, 1, len(levels) - 1)
+    q_low = np.take_along_axis(q, inner - 1, axis=-1)
+    q_high = np.take_along_axis(q, inner, axis=-1)
+    l_low, l_high = levels[inner - 1], levels[inner]
+    value = q_low + (q_high - q_low) * (u - l_low) / (l_high - l_low)
+    lower_slope, tail_scale = distributions.tail_slopes(q, levels)
+    below = q[..., :1] - lower_slope[..., None] * (levels[0] - u)
+    with np.errstate(divide="ignore"):
+        above = q[..., -1:] + tail_scale[..., None] * np.log((1 - levels[-1]) / (1 - u))
+    value = np.where(k == 0, below, np.where(k == len(levels), above, value))
+    return np.clip(value, 0.0, None)
+
+
+@pytest.mark.parametrize("levels", [LEVELS, np.arange(1, 100) / 100], ids=["8", "99"])
+def test_quantile_function_gives_the_textbook_floats(levels):
+    rng = np.random.default_rng(5)
+    start = rng.uniform(0, 30, (20, 3, 1)) * (rng.random((20, 1, 1)) > 0.2)
+    steps = rng.exponential(2.0, (20, 3, len(levels) - 1)) * (rng.random((20, 3, 1)) > 0.1)
+    table = np.concatenate([start, start + np.cumsum(steps, axis=-1)], axis=-1)
+    u = rng.random((20, 3, 500))
+    u[..., : len(levels)] = levels  # values exactly at a level
+    u[..., -2:] = [1e-6, 1 - 1e-9]  # deep in both tails
+    expected = _textbook_quantile_function(table, levels, u)
+    np.testing.assert_array_equal(distributions.quantile_function(table, levels, u), expected)
+    np.testing.assert_array_equal(  # (series, n) rows, as window_sums passes them
+        distributions.quantile_function(table[:, 0], levels, u[:, 0]), expected[:, 0]
+    )
+
+
+def test_window_sums_do_not_depend_on_the_chunk_size(monkeypatch):
+    table = random_quantiles(9, 30, 6)
+    rng = np.random.default_rng(9)
+    lead = rng.integers(0, 4, 30)
+    windows = [(0, lead + rng.integers(0, 4, 30)), (lead, lead + 2), (rng.integers(0, 3, 30), 9)]
+    whole = distributions.window_sums(table, LEVELS, windows, 40, 3)
+    monkeypatch.setattr(distributions, "_CHUNK_VALUES", 7 * 40)  # 7 series per chunk
+    for chunked, expected in zip(
+        distributions.window_sums(table, LEVELS, windows, 40, 3), whole, strict=True
+    ):
+        np.testing.assert_array_equal(chunked, expected)

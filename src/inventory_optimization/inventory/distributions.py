@@ -18,8 +18,11 @@ QUANTILE_PREFIX = "q_"
 # Extra knot inside the upper tail for the piecewise-linear expected sales: beyond it the
 # expected sales are capped by the mean (the remaining probability is at most 0.1 %).
 TAIL_KNOT_LEVEL = 0.999
-# Series x samples values drawn per period and per chunk: bounds the memory of the sums.
-_CHUNK_VALUES = 4_000_000
+# Series x samples values evaluated per chunk: small enough that the temporaries of the
+# quantile function stay in cache (and bound the memory), large enough to amortise the loop.
+_CHUNK_VALUES = 65_536
+# Up to this many levels, a value's segment is found by comparisons rather than a binary search.
+_MAX_COMPARED_LEVELS = 64
 
 
 def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -53,20 +56,55 @@ def tail_slopes(q: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return lower, last * (1.0 - levels[-1])
 
 
+def _segment_index(levels: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``k`` with ``levels[k-1] <= u < levels[k]`` (0 below the first level, K above the last):
+    ``searchsorted(levels, u, side="right")``, as a count of comparisons for few levels (several
+    times faster than a binary search per value)."""
+    if len(levels) > _MAX_COMPARED_LEVELS:
+        return np.searchsorted(levels, u, side="right")
+    count = np.zeros(u.shape, dtype=np.int8)
+    for level in levels:
+        count += (u >= level).view(np.int8)
+    return count
+
+
 def quantile_function(q: np.ndarray, levels: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``Q(u)`` for quantile rows ``q (..., levels)`` and probabilities ``u (..., n)``."""
-    k = np.searchsorted(levels, u, side="right")  # levels[k-1] <= u < levels[k]
-    inner = np.clip(k, 1, len(levels) - 1)
-    q_low = np.take_along_axis(q, inner - 1, axis=-1)
-    q_high = np.take_along_axis(q, inner, axis=-1)
-    l_low, l_high = levels[inner - 1], levels[inner]
-    value = q_low + (q_high - q_low) * (u - l_low) / (l_high - l_low)
-    lower_slope, tail_scale = tail_slopes(q, levels)
-    below = q[..., :1] - lower_slope[..., None] * (levels[0] - u)
+    q = np.asarray(q, dtype=float)
+    u = np.asarray(u, dtype=float)
+    n_levels = len(levels)
+    shape = np.broadcast_shapes(q.shape[:-1], u.shape[:-1])
+    rows = np.ascontiguousarray(np.broadcast_to(q, (*shape, n_levels))).reshape(-1, n_levels)
+    u = np.broadcast_to(u, (*shape, u.shape[-1])).reshape(len(rows), u.shape[-1])
+    k = _segment_index(levels, u)
+    # Inside the levels, segment k joins (l_{k-1}, q_{k-1}) and (l_k, q_k): its lower end, rise
+    # and width are gathered from per-row tables with one flat index per value (few temporaries:
+    # this runs on series x samples values for every period of every cover window).
+    tables = np.zeros((4, *rows.shape))
+    tables[0] = rows
+    tables[1, :, :-1] = rows[:, 1:] - rows[:, :-1]
+    tables[2] = levels
+    tables[3, :, :-1] = np.diff(levels)
+    base = (np.arange(len(rows)) * n_levels - 1)[:, None]
+    flat = np.add(np.clip(k, 1, n_levels - 1), base, dtype=np.intp)
+    value = np.take(tables[1], flat)
+    gathered = np.take(tables[2], flat)
+    value *= np.subtract(u, gathered, out=gathered)
+    value /= np.take(tables[3], flat, out=gathered)
+    value += np.take(tables[0], flat, out=gathered)
+    # The tails, only where they apply (a few per cent of the values).
+    lower_slope, tail_scale = tail_slopes(rows, levels)
+    flat_u, flat_value, n_draws = u.reshape(-1), value.reshape(-1), u.shape[-1]
+    below = np.flatnonzero(k == 0)
+    row = below // n_draws
+    flat_value[below] = rows[row, 0] - lower_slope[row] * (levels[0] - flat_u[below])
+    above = np.flatnonzero(k == n_levels)
+    row = above // n_draws
     with np.errstate(divide="ignore"):
-        above = q[..., -1:] + tail_scale[..., None] * np.log((1 - levels[-1]) / (1 - u))
-    value = np.where(k == 0, below, np.where(k == len(levels), above, value))
-    return np.clip(value, 0.0, None)
+        flat_value[above] = rows[row, -1] + tail_scale[row] * np.log(
+            (1 - levels[-1]) / (1 - flat_u[above])
+        )
+    return np.clip(value, 0.0, None, out=value).reshape(*shape, u.shape[-1])
 
 
 def _lower_tail_integral(q: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -127,17 +165,24 @@ def window_sums(
     horizon = max([int(stop.max(initial=0)) for _, stop in bounds], default=0)
     rng = as_rng(seed)
     chunk = max(1, _CHUNK_VALUES // max(n_samples, 1))
+    u = np.empty((n_series, n_samples))
     # Period-major draws: period p always consumes the same slice of the stream.
     for period in range(horizon):
-        u = rng.random((n_series, n_samples))
+        rng.random(out=u)
         rows = q[:, min(period, n_periods - 1), :]
         inside = [(start <= period) & (period < stop) for start, stop in bounds]
         wanted = np.flatnonzero(np.logical_or.reduce(inside))
         for begin in range(0, len(wanted), chunk):
             idx = wanted[begin : begin + chunk]
-            draws = quantile_function(rows[idx], levels, u[idx])
+            # Consecutive series (the usual case): slices, not gathered copies.
+            part = slice(idx[0], idx[-1] + 1) if idx[-1] - idx[0] < len(idx) else idx
+            draws = quantile_function(rows[part], levels, u[part])
             for total, mask in zip(sums, inside, strict=True):
-                total[idx] += np.where(mask[idx, None], draws, 0.0)
+                chosen = mask[part]
+                if chosen.all():
+                    total[part] += draws
+                elif chosen.any():
+                    total[idx[chosen]] += draws[chosen]
     return sums
 
 
