@@ -777,6 +777,13 @@ class RunManifestHooks:
             dataset = catalog.get(name) if name in catalog else None
             if dataset is not None and _layer(dataset) == "raw":
                 inputs[name] = {**self._describe(catalog, name, saved=True), "generated": True}
+        # An input absent before the run and present after it (the Optuna study store of a
+        # first run) is described as the run left it.
+        for name, entry in list(inputs.items()):
+            if entry.get("missing"):
+                after = self._describe(catalog, name, saved=False)
+                if not after.get("missing"):
+                    inputs[name] = {**after, "created_in_run": True}
 
         # Versioned artifacts (models, transforms, weights, card, the manifest itself).
         artifacts = {}
