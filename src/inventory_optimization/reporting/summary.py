@@ -18,6 +18,8 @@ PLAN_COLUMNS = [
     "forecast_cover_mean",
     "safety_stock",
     "reorder_point",
+    "order_trigger",
+    "economic_batch",
     "order_up_to",
     "order_qty",
     "order_value",
@@ -101,6 +103,8 @@ def _card(value: str, label: str) -> str:
 
 def _cell(value: float) -> str:
     # Money reads best in whole units, rates and scores in four significant digits.
+    if abs(value) < 1e-6:
+        return "0"  # float residue of a sum, not a figure
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
