@@ -74,3 +74,20 @@ def test_levels_rise_with_the_lead_time():
     far, _ = perishable_order_up_to(_cube(), LEVELS, lead_time=3, **args)
     assert (far > near).all()
     assert far[1] == pytest.approx(2 * far[0], rel=0.05)  # series 2 is series 1 doubled
+
+
+def test_a_leftover_keeps_its_cost_less_holding_unless_it_perishes():
+    import pandas as pd
+
+    from inventory_optimization.inventory.planning import leftover_value
+
+    items = pd.DataFrame(
+        {
+            "unit_cost": [4.0, 4.0],
+            "holding_cost_rate": [0.26, 0.26],
+            "salvage": [0.5, 0.5],
+            "is_perishable": [False, True],
+        }
+    )
+    value = leftover_value(items, np.array([7.0, 7.0]), periods_per_year=364.0)
+    np.testing.assert_allclose(value, [4.0 - 4.0 * 0.26 * 7 / 364, 0.5])

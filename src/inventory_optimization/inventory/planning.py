@@ -163,6 +163,19 @@ def economic_batches(
     return batch, cycle
 
 
+def leftover_value(items: pd.DataFrame, cycle: np.ndarray, periods_per_year: float) -> np.ndarray:
+    """What a unit left over at the end of a cycle is worth: its salvage for perishables; for
+    the rest its cost less the cost of holding it one more cycle, so that cuts under a budget
+    follow the margin rather than treating leftovers as lost."""
+    cost = items["unit_cost"].to_numpy(dtype=float)
+    holding = cost * items["holding_cost_rate"].to_numpy(dtype=float) * cycle / periods_per_year
+    return np.where(
+        items["is_perishable"].to_numpy(dtype=bool),
+        items["salvage"].to_numpy(dtype=float),
+        np.clip(cost - holding, 0.0, None),
+    )
+
+
 def plan_orders(
     forecast: pd.DataFrame,
     items: pd.DataFrame,
@@ -226,7 +239,7 @@ def plan_orders(
             table,
             levels,
             items["price"].to_numpy(),
-            items["salvage"].to_numpy(),
+            leftover_value(items, cycle, periods_per_year),
             budget=constraints.get("budget"),
             capacity=constraints.get("capacity"),
         )
