@@ -49,11 +49,11 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def git_commit(path: Path | None = None) -> str:
-    """The checkout's commit, or 'unknown' outside a git checkout (e.g. in the container)."""
+def _git(path: Path | None, *args: str) -> str | None:
+    """Output of a git command in the checkout, or None outside one (e.g. in the container)."""
     try:
         result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+            ["git", *args],
             cwd=path or Path.cwd(),
             capture_output=True,
             text=True,
@@ -61,5 +61,17 @@ def git_commit(path: Path | None = None) -> str:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return result.stdout.strip() if result.returncode == 0 else "unknown"
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+def git_commit(path: Path | None = None) -> str:
+    """The checkout's commit, or 'unknown' outside a git checkout."""
+    output = _git(path, "rev-parse", "HEAD")
+    return output.strip() if output is not None else "unknown"
+
+
+def git_dirty(path: Path | None = None) -> bool | None:
+    """Whether tracked files differ from the commit (None outside a git checkout)."""
+    output = _git(path, "status", "--porcelain", "--untracked-files=no")
+    return bool(output.strip()) if output is not None else None

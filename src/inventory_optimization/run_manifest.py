@@ -17,7 +17,6 @@ import hashlib
 import logging
 import math
 import platform
-import subprocess
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ import numpy as np
 import pandas as pd
 from kedro.framework.hooks import hook_impl
 
-from .provenance import data_fingerprint, git_commit, library_versions
+from .provenance import data_fingerprint, git_commit, git_dirty, library_versions
 
 logger = logging.getLogger(__name__)
 
@@ -442,22 +441,6 @@ def runner_name(runner: Any) -> str | None:
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
-
-
-def git_dirty(path: Path | None = None) -> bool | None:
-    """Whether tracked files differ from the commit (None outside a git checkout)."""
-    try:
-        result = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=path or Path.cwd(),
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return bool(result.stdout.strip()) if result.returncode == 0 else None
 
 
 # --- access to the catalog's datasets --------------------------------------------------------

@@ -13,7 +13,7 @@ import pandas as pd
 from .distributions import quantile_array
 from .kpis import backtest_kpis, gap_closed, total_row
 from .lot_sizing import lot_sizing_levels
-from .planning import economic_batches, order_up_to_levels, service_targets
+from .planning import economic_batches, order_up_to_levels, service_targets, unit_holding_cost
 from .simulation import naive_levels, simulate
 
 logger = logging.getLogger(__name__)
@@ -82,27 +82,26 @@ def run_backtest(
     shelf = items["shelf_life"].to_numpy()
     naive = settings["naive"]
     ordering_cost = items["ordering_cost"].to_numpy()
-    holding_per_unit = (
-        items["unit_cost"].to_numpy() * items["holding_cost_rate"].to_numpy() / periods_per_year
-    )
 
-    policies = {
-        "naive": naive_levels(
-            history.reindex(series).to_numpy(dtype=float),
-            lead,
-            review,
-            demand=actual,
-            window=int(naive["window"]),
-            cover_factor=float(naive["cover_factor"]),
-            safety_factor=float(naive["safety_factor"]),
-        ),
+    # Per policy, how ``simulate`` replays it: order-up-to levels, and for (R, s, S) the
+    # reorder points, for the bound its starting stock.
+    policies: dict[str, dict[str, np.ndarray]] = {
+        "naive": {
+            "order_up_to": naive_levels(
+                history.reindex(series).to_numpy(dtype=float),
+                lead,
+                review,
+                demand=actual,
+                window=int(naive["window"]),
+                cover_factor=float(naive["cover_factor"]),
+                safety_factor=float(naive["safety_factor"]),
+            )
+        },
     }
-    policies["oracle"], oracle_stock = lot_sizing_levels(
-        actual, lead, review, ordering_cost, holding_per_unit, shelf
+    oracle_levels, oracle_stock = lot_sizing_levels(
+        actual, lead, review, ordering_cost, unit_holding_cost(items, periods_per_year), shelf
     )
-    # Forecast-driven policies are (R, s, S): order at a review when the position is at or
-    # below s, the order-up-to level, up to s plus the economic batch.
-    reorder_points: dict[str, np.ndarray] = {}
+    policies["oracle"] = {"order_up_to": oracle_levels, "initial_on_hand": oracle_stock}
     n_models = holdout["model"].nunique()
     for number, (model, frame) in enumerate(holdout.groupby("model", sort=False), start=1):
         started = time.perf_counter()
@@ -111,8 +110,8 @@ def run_backtest(
         batch, cycle = economic_batches(cube[order], levels, items, periods_per_year)
         target = service_targets(items, settings["service_target"], periods_per_year, cycle)
         trigger = _epoch_levels(cube[order], levels, items, target, settings)
-        policies[str(model)] = trigger + batch[:, None]
-        reorder_points[str(model)] = trigger
+        # (R, s, S): at a review, order when the position is at or below s, up to s + batch.
+        policies[str(model)] = {"order_up_to": trigger + batch[:, None], "reorder_point": trigger}
         logger.info(
             "Backtest %d/%d: order-up-to levels from %s in %.1f s",
             number,
@@ -124,18 +123,16 @@ def run_backtest(
     kpi_frames, trajectory_frames = [], []
     started = time.perf_counter()
     holding_per_period = items["holding_cost_rate"].to_numpy() / periods_per_year
-    for policy, levels_by_period in policies.items():
+    for policy, replay in policies.items():
         result = simulate(
             actual,
-            levels_by_period,
-            lead,
-            review,
+            lead_time=lead,
+            review_period=review,
             case_pack=items["case_pack"].to_numpy(),
             moq=items["min_order_qty"].to_numpy(),
             shelf_life=shelf,
             backorder=not bool(settings.get("lost_sales", True)),
-            reorder_point=reorder_points.get(policy),
-            initial_on_hand=oracle_stock if policy == "oracle" else None,
+            **replay,
         )
         kpis = backtest_kpis(
             result,

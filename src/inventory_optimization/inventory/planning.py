@@ -143,6 +143,12 @@ def order_up_to_levels(
     return levels_out
 
 
+def unit_holding_cost(items: pd.DataFrame, periods_per_year: float) -> np.ndarray:
+    """Cost of holding one unit for one period: unit cost x yearly rate / periods per year."""
+    rate = items["holding_cost_rate"].to_numpy(dtype=float)
+    return items["unit_cost"].to_numpy(dtype=float) * rate / periods_per_year
+
+
 def economic_batches(
     cube: np.ndarray, levels: np.ndarray, items: pd.DataFrame, periods_per_year: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -150,12 +156,11 @@ def economic_batches(
     (EOQ less a review period's demand) and the replenishment cycle that implies, in periods."""
     mean = period_means(cube, levels).mean(axis=1)
     review = items["review_period"].to_numpy().astype(float)
-    holding = items["unit_cost"].to_numpy() * items["holding_cost_rate"].to_numpy()
     batch = batch_quantity(
         mean,
         review,
         items["ordering_cost"].to_numpy(),
-        holding / periods_per_year,
+        unit_holding_cost(items, periods_per_year),
         items["shelf_life"].to_numpy(),
     )
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -168,7 +173,7 @@ def leftover_value(items: pd.DataFrame, cycle: np.ndarray, periods_per_year: flo
     the rest its cost less the cost of holding it one more cycle, so that cuts under a budget
     follow the margin rather than treating leftovers as lost."""
     cost = items["unit_cost"].to_numpy(dtype=float)
-    holding = cost * items["holding_cost_rate"].to_numpy(dtype=float) * cycle / periods_per_year
+    holding = unit_holding_cost(items, periods_per_year) * cycle
     return np.where(
         items["is_perishable"].to_numpy(dtype=bool),
         items["salvage"].to_numpy(dtype=float),

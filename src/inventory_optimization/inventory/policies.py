@@ -254,10 +254,9 @@ def perishable_order_up_to(
     selling = np.maximum(np.where(finite, np.minimum(np.nan_to_num(shelf), review), review), 1)
     chances = np.where(finite, np.floor((np.nan_to_num(shelf) - lead) / np.maximum(review, 1)), 1)
     chances = np.maximum(chances, 1)
-    # The classical ratio with the overage spread over the cycles a leftover can still sell in.
-    ratio = critical_ratio(price, cost, salvage, goodwill)
-    underage = ratio / np.maximum(1 - ratio, 1e-12)  # cu / co of the classical newsvendor
-    ratio = underage * chances / (underage * chances + 1)
+    # Spreading the overage over k cycles is a leftover worth cost - (cost - salvage) / k.
+    cost = np.asarray(cost, dtype=float)
+    ratio = critical_ratio(price, cost, cost - (cost - salvage) / chances, goodwill)
     ratio = np.clip(np.broadcast_to(ratio, (n_series,)), 1e-6, 1 - 1e-6)
     (sums,) = window_sums(quantiles, levels, [(0, lead + selling.astype(int))], n_samples, seed)
     return row_quantile(sums, ratio), ratio

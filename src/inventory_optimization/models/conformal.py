@@ -90,11 +90,9 @@ def fit_residual_quantiles(
     fold_ids = np.array([]) if folds is None else np.unique(folds[~np.isnan(folds)])
     if fold_rule == "auto":
         fold_rule, _ = select_fold_rule(y, point, horizon, scale, *args, folds=folds)
-    if fold_rule == "pooled" or len(fold_ids) < 2:
-        fitted = _fit_pooled(y, point, horizon, scale, *args)
-        fitted.fold_rule = "pooled"
-        return fitted
     pooled = _fit_pooled(y, point, horizon, scale, *args)
+    if fold_rule == "pooled" or len(fold_ids) < 2:
+        return pooled
     per_fold = [
         _fit_pooled(y[folds == f], point[folds == f], horizon[folds == f], scale[folds == f], *args)
         .table.reindex(pooled.table.index)
