@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import numpy as np
@@ -13,6 +14,7 @@ from .distributions import (
     lead_time_demand_mean,
     period_means,
     quantile_array,
+    quantile_columns,
     row_quantile,
     window_sums,
 )
@@ -26,6 +28,7 @@ from .policies import (
     validate_quantiles,
 )
 
+logger = logging.getLogger(__name__)
 # Canonical item fields -> columns of the series attributes they may come from.
 ATTRIBUTE_SOURCES = {
     "unit_cost": ("unit_cost",),
@@ -181,6 +184,21 @@ def leftover_value(items: pd.DataFrame, cycle: np.ndarray, periods_per_year: flo
     )
 
 
+def without_returns(forecast: pd.DataFrame) -> pd.DataFrame:
+    """Quantiles below zero forecast net returns (Walmart's negative weeks); returns are not
+    demand to stock for, so they are planned as zero demand, as the backtest replays them."""
+    columns, _ = quantile_columns(forecast)
+    negative = (forecast[columns] < 0).any(axis=1)
+    if not negative.any():
+        return forecast
+    logger.info(
+        "%d of %d forecast rows have negative quantiles (returns): planned as zero demand",
+        int(negative.sum()),
+        len(forecast),
+    )
+    return forecast.assign(**{c: forecast[c].clip(lower=0) for c in columns})
+
+
 def plan_orders(
     forecast: pd.DataFrame,
     items: pd.DataFrame,
@@ -191,7 +209,7 @@ def plan_orders(
 ) -> pd.DataFrame:
     """Today's order per series: levels from the forecast, the position, packs and MOQ, then
     the shared budget / capacity (MILP) when set."""
-    validate_quantiles(forecast)
+    forecast = validate_quantiles(without_returns(forecast))
     cube, levels, series, dates = quantile_array(forecast)
     missing = sorted(set(positions["series_id"]) - set(series))
     if missing:

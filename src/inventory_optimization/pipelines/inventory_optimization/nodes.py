@@ -58,20 +58,6 @@ def assumed_positions(
     )
 
 
-def _without_returns(forecast: pd.DataFrame) -> pd.DataFrame:
-    """Quantiles below zero forecast net returns (Walmart's negative weeks); returns are not
-    demand to stock for, so they are planned as zero demand, as in the backtest."""
-    columns = [c for c in forecast.columns if c.startswith("q_")]
-    negative = (forecast[columns] < 0).any(axis=1)
-    if negative.any():
-        logger.info(
-            "%d of %d forecast rows have negative quantiles (returns): planned as zero demand",
-            int(negative.sum()),
-            len(forecast),
-        )
-    return forecast.assign(**{c: forecast[c].clip(lower=0) for c in columns})
-
-
 def plan_replenishment(
     demand_forecast: pd.DataFrame,
     item_parameters: pd.DataFrame,
@@ -82,9 +68,7 @@ def plan_replenishment(
     """What to order today per series, with the figures a buyer reads (and a CSV copy)."""
     period_days, periods_per_year = _calendar(panel_metadata)
     started = time.perf_counter()
-    forecast = _without_returns(
-        demand_forecast.assign(series_id=demand_forecast["series_id"].astype(str))
-    )
+    forecast = demand_forecast.assign(series_id=demand_forecast["series_id"].astype(str))
     plan = plan_orders(
         forecast, item_parameters, positions, inventory, periods_per_year, period_days
     )
