@@ -36,7 +36,7 @@ BACKTEST_MODELS = ("seasonal_naive", "ensemble")  # + the naive rule and the ora
 
 
 def _inventory_settings(env: str = "base") -> dict:
-    path = CONF / env / "parameters_inventory_optimization.yml"
+    path = CONF / env / "parameters_replenishment.yml"
     return yaml.safe_load(path.read_text())["inventory"]
 
 
@@ -55,8 +55,8 @@ def _nb_quantiles(mean: np.ndarray, size: np.ndarray) -> np.ndarray:
 
 def plan_inputs(n_series: int, horizon: int = 28, seed: int = 42):
     """The generator's stores x items (about ``n_series``) with its true demand as forecast."""
-    from inventory_optimization.generator import generate_demand_data
-    from inventory_optimization.inventory.planning import item_parameters
+    from inventory_optimization.inventory import item_parameters
+    from inventory_optimization.sources.synthetic import generate_demand_data
 
     params = yaml.safe_load((CONF / "base" / "parameters_data_engineering.yml").read_text())
     params = params["synthetic_data"]
@@ -94,7 +94,7 @@ def plan_inputs(n_series: int, horizon: int = 28, seed: int = 42):
 
 
 def bench_plan(n_series: int, repeat: int) -> dict:
-    from inventory_optimization.inventory.planning import plan_orders
+    from inventory_optimization.inventory import plan_orders
 
     forecast, items, positions, settings = plan_inputs(n_series)
     before = _peak_gb()
@@ -137,7 +137,7 @@ def _rossmann_holdout() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | Non
 def _generated_holdout(n_series: int = 1115, days: int = 42, seed: int = 0):
     """Rossmann-shaped holdout: daily store sales in EUR with a weekly profile and Sunday
     closures, and two forecasts of them (a noisier seasonal naive and a sharper ensemble)."""
-    from inventory_optimization.inventory.planning import item_parameters
+    from inventory_optimization.inventory import item_parameters
 
     rng = np.random.default_rng(seed)
     dates = pd.date_range("2015-06-20", periods=days)
@@ -173,7 +173,7 @@ def _generated_holdout(n_series: int = 1115, days: int = 42, seed: int = 0):
 
 
 def bench_backtest(repeat: int, generated: bool) -> dict:
-    from inventory_optimization.inventory.backtest import run_backtest
+    from inventory_optimization.inventory import run_backtest
 
     found = None if generated else _rossmann_holdout()
     source = "rossmann holdout" if found is not None else "generated (Rossmann-shaped)"

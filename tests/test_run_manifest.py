@@ -21,7 +21,7 @@ from kedro.runner import SequentialRunner
 from inventory_optimization import run_manifest as rm
 
 MODELS = ("seasonal_naive", "ets", "random_forest", "xgboost", "lstm")
-STAGES = ("data_engineering", "feature_engineering", "modeling", "inventory_optimization")
+STAGES = ("data_engineering", "feature_engineering", "modeling", "replenishment")
 
 
 def _panel(series: int = 2, days: int = 5) -> pd.DataFrame:

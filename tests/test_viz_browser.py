@@ -36,9 +36,9 @@ MODEL_GROUPS = {"seasonal_naive", "ets", "random_forest", "xgboost", "lstm"}
 # A few nodes and datasets from every stage, as the flowchart labels them.
 TASKS = {
     "clean_demand_panel",
-    "build_model_input",
-    "learn_ensemble_weights",
-    "calibrate_and_assemble_forecasts",
+    "build_features",
+    "build_ensemble",
+    "assemble_forecasts",
     "plan_replenishment",
     "backtest_policies",
 }
@@ -48,7 +48,7 @@ TAG_FILTERS = {
     "Data Engineering",
     "Feature Engineering",
     "Modeling",
-    "Inventory Optimization",
+    "Replenishment",
     "Ingestion",
     "Model Training",
     "Key Outputs",

@@ -1,24 +1,64 @@
-"""Inventory Optimization file for ensuring the package is executable
-as `inventory-optimization` and `python -m inventory_optimization`
+"""The project's command line: ``inventory-optimization COMMAND`` (or ``python -m
+inventory_optimization``).
+
+``run`` is Kedro's own ``kedro run`` (every option of it), and also what the bare command does,
+as in earlier releases. ``sources`` lists the data sources an environment can name in
+``data_source.kind``. New wings (the service, the stream consumer) add their commands here,
+as thin wrappers over plain modules.
 """
+
+from __future__ import annotations
 
 import sys
 from pathlib import Path
 from typing import Any
 
+import click
 from kedro.framework.cli.utils import find_run_command
 from kedro.framework.project import configure_project
 
+PACKAGE_NAME = Path(__file__).parent.name
+
+
+def _kedro_run() -> click.Command:
+    configure_project(PACKAGE_NAME)
+    return find_run_command(PACKAGE_NAME)
+
+
+class _ProjectCLI(click.Group):
+    """Resolves ``run`` lazily, so ``--help`` and ``sources`` do not load Kedro's project."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "run"})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "run":
+            return _kedro_run()
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_ProjectCLI, invoke_without_command=True)
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Demand forecasting and inventory optimization (Kedro project)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(_kedro_run())
+
+
+@cli.command("sources")
+def list_sources() -> None:
+    """List the registered data sources and the catalog entries of their raw tables."""
+    from .sources.registry import SOURCES
+
+    for source in SOURCES.values():
+        click.echo(f"{source.kind}: {source.description}")
+        for argument, entry in source.raw_inputs.items():
+            click.echo(f"    {argument:<12} <- catalog entry '{entry}'")
+
 
 def main(*args, **kwargs) -> Any:
-    package_name = Path(__file__).parent.name
-    configure_project(package_name)
-
-    interactive = hasattr(sys, "ps1")
-    kwargs["standalone_mode"] = not interactive
-
-    run = find_run_command(package_name)
-    return run(*args, **kwargs)
+    kwargs["standalone_mode"] = not hasattr(sys, "ps1")
+    return cli(*args, **kwargs)
 
 
 if __name__ == "__main__":

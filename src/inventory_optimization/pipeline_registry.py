@@ -1,8 +1,9 @@
-"""Project pipelines.
+"""Project pipelines, built for the data source of the Kedro environment being loaded.
 
-Which raw source feeds the panel depends on the Kedro environment: its parameter
-``data_source.kind`` is read when the context is created (``hooks.SourceSelectionHooks``)
-and selects the ingestion nodes. Everything downstream of the panel is shared.
+The environment's ``data_source.kind`` parameter names one entry of ``sources.registry``; only
+the ingestion nodes depend on it. ``context.ProjectContext`` (``CONTEXT_CLASS`` in settings)
+reads it whenever Kedro creates a context, so ``kedro run``, kedro-viz (which runs no project
+hooks), ``kedro ipython`` and the service all register the same pipelines for an environment.
 """
 
 from __future__ import annotations
@@ -12,35 +13,47 @@ from kedro.pipeline import Pipeline
 from .pipelines import (
     data_engineering,
     feature_engineering,
-    inventory_optimization,
     modeling,
+    replenishment,
     reporting,
 )
+from .sources.registry import Source, source_for
 
-_active_source = "synthetic"
+DEFAULT_SOURCE = "synthetic"
+# Kept only for the CLI of earlier releases: `--pipelines inventory_optimization`.
+RENAMED_PIPELINES = {"inventory_optimization": "replenishment"}
+
+_environment_source = DEFAULT_SOURCE
 
 
-def set_active_source(source: str) -> bool:
-    """Select the source for the next registration; True when it changed."""
-    global _active_source  # noqa: PLW0603 - one process runs one Kedro environment
-    changed = source != _active_source
-    _active_source = source
+def use_source(kind: str) -> bool:
+    """Register the pipelines of ``kind`` from now on; True when that changes the registry.
+
+    Called by ``ProjectContext`` with its environment's ``data_source.kind``.
+    """
+    global _environment_source  # noqa: PLW0603 - Kedro's pipeline registry is process-wide
+    source_for(kind)  # an unknown kind fails here, naming the registered ones
+    changed = kind != _environment_source
+    _environment_source = kind
     return changed
 
 
-def active_source() -> str:
-    return _active_source
-
-
-def register_pipelines() -> dict[str, Pipeline]:
+def create_pipelines(source: Source) -> dict[str, Pipeline]:
+    """Every pipeline of the project for one source; ``__default__`` runs them all."""
     pipelines = {
-        "data_engineering": data_engineering.create_pipeline(_active_source),
+        "data_engineering": data_engineering.create_pipeline(source),
         "feature_engineering": feature_engineering.create_pipeline(),
         "modeling": modeling.create_pipeline(),
-        "inventory_optimization": inventory_optimization.create_pipeline(
-            has_stock_positions=_active_source == "synthetic"
+        "replenishment": replenishment.create_pipeline(
+            has_stock_positions=source.has_stock_positions
         ),
         "reporting": reporting.create_pipeline(),
     }
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+    for old, new in RENAMED_PIPELINES.items():
+        pipelines[old] = pipelines[new]
     return pipelines
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    return create_pipelines(source_for(_environment_source))

@@ -642,10 +642,12 @@ class RunManifestHooks:
         try:
             from kedro.framework.project import pipelines
 
+            from .pipeline_registry import RENAMED_PIPELINES
+
             registered = {
                 name: [n.name for n in p.nodes]
                 for name, p in pipelines.items()
-                if name != "__default__"
+                if name != "__default__" and name not in RENAMED_PIPELINES
             }
         except Exception:  # noqa: BLE001 - a registry that fails to load: tags still tell
             registered = {}

@@ -1,9 +1,10 @@
 """Project settings. See https://docs.kedro.org/en/stable/configure/configuration_basics/"""
 
-from .hooks import SourceSelectionHooks
+from .context import ProjectContext
 from .run_manifest import RunManifestHooks
 
-HOOKS = (SourceSelectionHooks(), RunManifestHooks())
+CONTEXT_CLASS = ProjectContext
+HOOKS = (RunManifestHooks(),)
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

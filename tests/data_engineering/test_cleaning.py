@@ -15,7 +15,6 @@ from inventory_optimization.panel.cleaning import (
     flag_outliers,
     handle_closed,
     handle_negatives,
-    period_step,
     signed_log1p,
 )
 
@@ -55,17 +54,6 @@ def _flag_panel(values_a, values_b, **columns) -> pd.DataFrame:
         }
     )
     return frame.assign(**columns)
-
-
-# --- period_step ------------------------------------------------------------------------------
-
-
-def test_period_step_daily_and_weekly():
-    assert period_step("D") == pd.Timedelta(days=1)
-    assert period_step("W-FRI") == pd.Timedelta(days=7)
-    assert period_step("W-SUN") == pd.Timedelta(days=7)
-    with pytest.raises(ValueError, match="frequency 'MS' is not supported"):
-        period_step("MS")
 
 
 # --- complete_calendar ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from inventory_optimization.generator import CATEGORIES, generate_demand_data
+from inventory_optimization.sources.synthetic import CATEGORIES, generate_demand_data
 
 PARAMETERS = (
     Path(__file__).resolve().parents[2] / "conf" / "base" / "parameters_data_engineering.yml"

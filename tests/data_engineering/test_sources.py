@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from inventory_optimization.datasets import RawTableDataset
-from inventory_optimization.generator import generate_demand_data
 from inventory_optimization.panel import DataValidationError
 from inventory_optimization.panel.cleaning import clean_panel
 from inventory_optimization.panel.validation import validate_panel
@@ -20,6 +19,7 @@ from inventory_optimization.sources import (
     build_synthetic_panel,
     build_walmart_panel,
 )
+from inventory_optimization.sources.synthetic import generate_demand_data
 
 WEATHER_HEADER = (
     '"Date";"Mean_TemperatureC";"Precipitationmm";"Mean_Humidity";"CloudCover";'

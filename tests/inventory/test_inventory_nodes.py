@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inventory_optimization.pipelines.inventory_optimization import nodes
+from inventory_optimization.pipelines.replenishment import nodes
 
 LEVELS = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
 SETTINGS = {

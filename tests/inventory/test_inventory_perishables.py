@@ -4,11 +4,13 @@ overage spread over the cycles a leftover can still sell in."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inventory_optimization.inventory.distributions import window_sums
+from inventory_optimization.inventory.items import leftover_value
 from inventory_optimization.inventory.policies import perishable_order_up_to
 
 LEVELS = np.array([0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])
@@ -77,10 +79,6 @@ def test_levels_rise_with_the_lead_time():
 
 
 def test_a_leftover_keeps_its_cost_less_holding_unless_it_perishes():
-    import pandas as pd
-
-    from inventory_optimization.inventory.planning import leftover_value
-
     items = pd.DataFrame(
         {
             "unit_cost": [4.0, 4.0],

@@ -1,24 +1,22 @@
-"""Replenishment policies: (R, S), (s, Q), newsvendor, rounding and validation."""
+"""Replenishment policies: (R, S), (s, Q), the (R, s, S) batch, newsvendor, rounding."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inventory_optimization.inventory import (
+    batch_quantity,
     continuous_review_sQ,
     cost_optimal_service_level,
     eoq,
     lead_time_demand_mean,
     lead_time_demand_quantiles,
-    newsvendor_quantity,
     order_quantity,
     order_up_to_level,
-    validate_item_parameters,
-    validate_quantiles,
+    perishable_order_up_to,
 )
 from inventory_optimization.inventory.policies import critical_ratio
 
@@ -38,6 +36,17 @@ def test_eoq_exact_value():
     np.testing.assert_allclose(
         eoq(np.array([0.0, 50.0]), 8.0, np.array([1.0, 4.0])), [0, 14.1421356]
     )
+
+
+def test_batch_is_eoq_beyond_a_review_periods_demand():
+    batch = batch_quantity(
+        np.array([10.0, 1000.0, 10.0]),
+        np.array([1, 1, 1]),
+        100.0,
+        1.0,
+        np.array([np.inf, np.inf, 3.0]),
+    )
+    np.testing.assert_allclose(batch, [np.sqrt(2 * 10 * 100) - 10, 0.0, 0.0])
 
 
 @FAST
@@ -92,21 +101,29 @@ def test_order_up_to_is_the_cover_quantile_and_needs_one_target():
     markup=st.floats(0.05, 3.0),
     extra=st.floats(0.1, 5.0),
 )
-def test_newsvendor_quantity_rises_with_the_critical_ratio(seed, cost, markup, extra):
+def test_newsvendor_level_rises_with_the_critical_ratio(seed, cost, markup, extra):
     table = random_quantiles(seed)
     price = cost * (1 + markup)
-    base = newsvendor_quantity(table, LEVELS, price, cost, salvage=0.2 * cost, shelf_life=3)
-    dearer = newsvendor_quantity(table, LEVELS, price + extra, cost, 0.2 * cost, shelf_life=3)
+    args = {"shelf_life": 3.0, "review_period": 1, "lead_time": 0, "salvage": 0.2 * cost}
+    base, ratio = perishable_order_up_to(table, LEVELS, price, cost, **args)
+    dearer, dearer_ratio = perishable_order_up_to(table, LEVELS, price + extra, cost, **args)
     assert critical_ratio(price + extra, cost, 0.2 * cost) > critical_ratio(price, cost, 0.2 * cost)
+    assert (dearer_ratio > ratio).all()
     assert (dearer >= base).all()
 
 
 def test_newsvendor_covers_the_shelf_life_or_the_review_period_if_shorter():
     table = np.full((3, 10, len(LEVELS)), 5.0)
-    quantity = newsvendor_quantity(
-        table, LEVELS, 3.0, 2.0, shelf_life=np.array([2.0, 9.0, np.nan]), review_period=4
+    level, _ = perishable_order_up_to(
+        table,
+        LEVELS,
+        3.0,
+        2.0,
+        shelf_life=np.array([2.0, 9.0, np.nan]),
+        review_period=4,
+        lead_time=0,
     )
-    np.testing.assert_allclose(quantity, [10.0, 20.0, 20.0])
+    np.testing.assert_allclose(level, [10.0, 20.0, 20.0])
 
 
 def test_critical_ratio_and_cost_optimal_service_level_exact():
@@ -141,63 +158,3 @@ def test_continuous_review_sq():
     np.testing.assert_allclose(policy.reorder_point, [30.0, 40.0])
     np.testing.assert_allclose(policy.order_quantity, [252.0, 200.0])  # max(EOQ 200, MOQ 250)
     np.testing.assert_allclose(policy.order_up_to, policy.reorder_point + policy.order_quantity)
-
-
-def items_frame(**overrides) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        {
-            "series_id": ["S01_I001", "S01_I002", "S02_I001"],
-            "unit_cost": [1.0, 2.0, 1.0],
-            "unit_price": [2.0, 3.0, 2.0],
-            "lead_time_days": [1, 2, 1],
-            "case_pack": [6, 12, 6],
-            "shelf_life_days": [2.0, np.nan, 2.0],
-        }
-    )
-    for column, (row, value) in overrides.items():
-        frame.loc[row, column] = value
-    return frame
-
-
-@pytest.mark.parametrize(
-    ("override", "field", "series"),
-    [
-        ({"lead_time_days": (1, -1)}, "lead_time_days is negative", "S01_I002"),
-        ({"case_pack": (2, 0)}, "case_pack is not positive", "S02_I001"),
-        ({"unit_cost": (0, 5.0)}, "unit_cost is above unit_price", "S01_I001"),
-        ({"shelf_life_days": (2, 0.0)}, "shelf_life_days must be positive", "S02_I001"),
-        ({"unit_price": (1, np.nan)}, "unit_price is missing", "S01_I002"),
-    ],
-)
-def test_item_validation_names_the_series_and_the_field(override, field, series):
-    with pytest.raises(ValueError, match=field) as error:
-        validate_item_parameters(items_frame(**override))
-    assert f"series_id '{series}'" in str(error.value)
-    others = {"S01_I001", "S01_I002", "S02_I001"} - {series}
-    assert not any(other in str(error.value) for other in others)
-
-
-def test_item_validation_reports_missing_fields_and_every_problem_at_once():
-    frame = items_frame(lead_time_days=(0, -3), case_pack=(1, -6)).drop(columns="unit_cost")
-    with pytest.raises(ValueError) as error:
-        validate_item_parameters(frame)
-    message = str(error.value)
-    assert "missing required field 'unit_cost'" in message
-    assert "lead_time_days is negative for series_id 'S01_I001'" in message
-    assert "case_pack is not positive for series_id 'S01_I002'" in message
-    assert validate_item_parameters(items_frame()) is not None  # valid frame passes
-
-
-def test_quantile_validation_names_the_series_and_dates_that_cross():
-    forecast = pd.DataFrame(
-        {
-            "series_id": ["a", "a", "b"],
-            "date": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-01"]),
-            "q_0.1": [1.0, 5.0, 1.0],
-            "q_0.5": [2.0, 4.0, 2.0],
-            "q_0.9": [3.0, 6.0, 3.0],
-        }
-    )
-    validate_quantiles(forecast.drop(index=1))
-    with pytest.raises(ValueError, match=r"cross in 1 rows \(series_id 'a' on 2024-03-02\)"):
-        validate_quantiles(forecast)

@@ -1,4 +1,4 @@
-"""The period-by-period simulator: conservation, FIFO waste, service achieved, benchmarks."""
+"""The period-by-period simulator: conservation, FIFO waste, service achieved, reorder points."""
 
 from __future__ import annotations
 
@@ -8,14 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from inventory_optimization.inventory import (
-    backtest_kpis,
-    naive_levels,
-    order_up_to_level,
-    perfect_foresight_levels,
-    simulate,
-    total_row,
-)
+from inventory_optimization.inventory import backtest_kpis, order_up_to_level, simulate, total_row
 
 LEVELS = np.array([0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])
 
@@ -95,32 +88,6 @@ def test_rs_policy_achieves_its_cycle_service_level_on_poisson_demand(target):
     out = simulate(demand.astype(float), policy.order_up_to, lead, review, backorder=True)
     achieved = total_row(backtest_kpis(out, 1.0, 2.0, 0.001, 1.0))["cycle_service_level"].iloc[0]
     assert achieved == pytest.approx(target, abs=0.02)
-
-
-def test_perfect_foresight_never_runs_out():
-    rng = np.random.default_rng(3)
-    demand = rng.poisson(rng.uniform(1, 15, (6, 1)), (6, 120)).astype(float)
-    lead, review = rng.integers(0, 5, 6), rng.integers(1, 4, 6)
-    levels = perfect_foresight_levels(demand, lead, review)
-    np.testing.assert_array_equal(
-        levels[:, 0], [demand[i, : lead[i] + review[i]].sum() for i in range(6)]
-    )
-    out = simulate(demand, levels, lead, review)
-    assert out["lost_sales"].sum() == 0
-
-
-def test_naive_levels_roll_forward_without_peeking():
-    history = np.full((2, 10), 4.0)
-    static = naive_levels(history, np.array([1, 2]), 2, window=5, safety_factor=1.5)
-    np.testing.assert_allclose(static, [4 * 3 + 6, 4 * 4 + 6])
-    demand = np.full((2, 6), 8.0)
-    rolling = naive_levels(history, 1, 1, demand, window=2, cover_factor=1.5)
-    np.testing.assert_allclose(rolling[0], [12, 18, 24, 24, 24, 24])
-    changed = demand.copy()
-    changed[:, 3:] = 100.0
-    np.testing.assert_allclose(
-        naive_levels(history, 1, 1, changed, window=2)[:, :4], rolling[:, :4] / 1.5
-    )
 
 
 def test_reorder_point_policy_orders_only_at_or_below_s():

@@ -20,10 +20,15 @@ import pytest
 import yaml
 from scipy import stats
 
-from inventory_optimization.generator import generate_demand_data
-from inventory_optimization.inventory import backtest_kpis, simulate, total_row
-from inventory_optimization.inventory.backtest import run_backtest
-from inventory_optimization.inventory.planning import item_parameters, order_up_to_levels
+from inventory_optimization.inventory import (
+    backtest_kpis,
+    item_parameters,
+    run_backtest,
+    simulate,
+    total_row,
+)
+from inventory_optimization.inventory.replenishment import order_up_to_levels
+from inventory_optimization.sources.synthetic import generate_demand_data
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
 LEVELS = np.array([0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])  # the forecasts' levels
@@ -101,7 +106,7 @@ def builtin_data(n_stores: int = 30, n_items: int = 20, seed: int | None = None)
         "true_quantiles": _nb_quantiles(mean[:, HISTORY_DAYS:], size[:, HISTORY_DAYS:], LEVELS),
         "attributes": attributes,
         "slow": attributes["is_slow_mover"].to_numpy(),
-        "inventory": yaml.safe_load((CONF / "parameters_inventory_optimization.yml").read_text())[
+        "inventory": yaml.safe_load((CONF / "parameters_replenishment.yml").read_text())[
             "inventory"
         ],
     }

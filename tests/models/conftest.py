@@ -26,12 +26,12 @@ from inventory_optimization.features import (
     fold_origins,
     forecast_origins,
 )
-from inventory_optimization.generator import generate_demand_data
 from inventory_optimization.models import ForecastContext
 from inventory_optimization.models.cv import training_rows
 from inventory_optimization.panel.cleaning import clean_panel
 from inventory_optimization.pipelines.modeling.nodes import prepare_modeling
 from inventory_optimization.sources import build_synthetic_panel
+from inventory_optimization.sources.synthetic import generate_demand_data
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
 PROTOCOL = {"origin": "2023-10-14", "horizon": 14}

@@ -1,6 +1,9 @@
 """Feature engineering over the demand panel: plain pandas/numpy, no Kedro.
 
-``build_model_input`` documents the leakage-free strategy (direct, origin-relative features).
+``build_model_input`` (``build.py``) documents the leakage-free strategy (direct,
+origin-relative features) and composes the families on one ``Grid``: ``history``,
+``intermittency``, ``covariates``, ``calendar_features``, ``static`` and ``derived``, each
+declaring its columns in the ``FeatureCatalog`` as it builds them.
 """
 
 from .build import (

@@ -1,4 +1,5 @@
-"""Calendar and holiday features of target dates, computed once per date on the date axis."""
+"""Calendar and holiday features of target dates, computed once per date on the date axis and
+read at each row's target date (families ``calendar`` and ``holiday``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..calendar import holiday_dates
+from ..panel.periods import Frequency, holiday_dates
+from .catalog import KNOWN, FamilyColumns, FeatureCatalog
+from .grid import Grid
 
 HOLIDAY_DISTANCE_CAP = 366
 
@@ -31,11 +34,15 @@ def _days_since_last(days: pd.DatetimeIndex, events: pd.DatetimeIndex) -> np.nda
 
 
 def calendar_table(
-    dates: pd.DatetimeIndex, frequency: str, country: str | None, paydays: Sequence[int] = ()
+    dates: pd.DatetimeIndex,
+    frequency: str | Frequency,
+    country: str | None,
+    paydays: Sequence[int] = (),
 ) -> pd.DataFrame:
     """One row per date of the axis. For weekly data a flag is set when any day of the week
     (the 7 days ending on the date) has it, and distances count from the week's last day."""
-    span = 1 if frequency == "D" else 7
+    frequency = Frequency.of(frequency)
+    span = frequency.days_per_period
     days = pd.date_range(dates.min() - pd.Timedelta(days=span - 1), dates.max(), freq="D")
     day_of_month = days.day.to_numpy()
     payday = np.zeros(len(days), dtype=bool)
@@ -54,8 +61,9 @@ def calendar_table(
     table = daily.reindex(dates)
 
     iso = dates.isocalendar()
-    table["day_of_week"] = dates.day_of_week.to_numpy() if frequency == "D" else np.nan
-    table["is_weekend"] = (dates.day_of_week >= 5).astype(float) if frequency == "D" else np.nan
+    if frequency.is_daily:
+        table["day_of_week"] = dates.day_of_week.to_numpy()
+        table["is_weekend"] = (dates.day_of_week >= 5).astype(float)
     table["day_of_month"] = dates.day.to_numpy()
     table["day_of_year"] = dates.day_of_year.to_numpy()
     table["week_of_year"] = iso.week.to_numpy().astype(float)
@@ -64,8 +72,6 @@ def calendar_table(
     table["is_month_start"] = (dates.day <= span).astype(float)
     # The period holds a month's last day when the day after it starts a month within span days.
     table["is_month_end"] = ((dates + pd.Timedelta(days=1)).day <= span).astype(float)
-    if frequency != "D":
-        table = table.drop(columns=["day_of_week", "is_weekend"])
     return table.astype("float64")
 
 
@@ -84,3 +90,21 @@ CALENDAR_DESCRIPTIONS = {
     "days_to_next_holiday": "days from the target date to the next public holiday (capped at 366)",
     "days_since_last_holiday": "days since the last public holiday (capped at 366)",
 }
+
+
+def calendar_columns(
+    grid: Grid, country: str | None, paydays: Sequence[int], catalog: FeatureCatalog
+) -> dict[str, np.ndarray]:
+    """The columns of ``calendar_table`` on each row's target date."""
+    calendar = calendar_table(grid.dates, grid.frequency, country, paydays)
+    out = FamilyColumns(catalog)
+    for column in calendar.columns:
+        out.put(
+            column,
+            calendar[column].to_numpy()[grid.rows.target_pos],
+            "holiday" if "holiday" in column else "calendar",
+            CALENDAR_DESCRIPTIONS[column],
+            sources=("date",),
+            availability=KNOWN,
+        )
+    return out.columns

@@ -1,9 +1,11 @@
-"""The feature catalog: one documented record per feature column."""
+"""The feature catalog: one documented record per feature column, added by the family that
+builds the column at the moment it builds it."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
 
 KNOWN = "known_in_advance"
@@ -56,3 +58,17 @@ class FeatureCatalog:
         )
         frame["sources"] = frame["sources"].map(", ".join)
         return frame
+
+
+class FamilyColumns:
+    """The columns one feature family builds (float32), each recorded in the catalog as it is
+    added, so a family's columns and its catalog rows are the same list."""
+
+    def __init__(self, catalog: FeatureCatalog) -> None:
+        self.catalog = catalog
+        self.columns: dict[str, np.ndarray] = {}
+
+    def put(self, name: str, values: np.ndarray, family: str, description: str, **spec) -> None:
+        self.columns[self.catalog.add(name, family, description, **spec)] = np.asarray(
+            values, dtype="float32"
+        )

@@ -11,6 +11,7 @@ import pandas as pd
 from statsmodels.tsa.seasonal import STL
 
 from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID
+from ..panel.periods import Frequency
 
 # Syntetos-Boylan cut-offs between the four demand classes.
 ADI_CUTOFF = 1.32
@@ -35,14 +36,6 @@ def open_demand(panel: pd.DataFrame) -> pd.Series:
     """Demand of observed, open periods; NaN elsewhere (closures are not zero demand)."""
     usable = panel[IS_OBSERVED] & ~panel[IS_CLOSED]
     return panel[DEMAND].where(usable)
-
-
-def season_position(dates: pd.Series | pd.DatetimeIndex, frequency: str) -> np.ndarray:
-    """Weekday (0-6) for daily data, ISO week of year (1-53) for weekly data."""
-    dates = pd.DatetimeIndex(dates)
-    if frequency == "D":
-        return dates.day_of_week.to_numpy()
-    return dates.isocalendar().week.to_numpy().astype("int64")
 
 
 def demand_class(adi: np.ndarray, cv2: np.ndarray) -> np.ndarray:
@@ -133,7 +126,7 @@ def fit_transforms(
     profile["scale"] = profile["scale"].clip(lower=floor)
     profile["demand_class"] = demand_class(profile["adi"].to_numpy(), profile["cv2"].to_numpy())
 
-    train["season"] = season_position(train[DATE], frequency)
+    train["season"] = Frequency.of(frequency).season_position(train[DATE])
     train["month"] = train[DATE].dt.month
     mean = stats["target_mean"].where(stats["target_mean"] != 0)
     season_index = _index_table(train, "season", mean).reindex(series)

@@ -1,9 +1,24 @@
-"""Inventory mathematics: demand distributions from forecast quantiles, replenishment
-policies, orders under budget and capacity, a period-by-period simulator and backtest KPIs.
+"""Inventory mathematics: from forecast quantiles to today's orders and their backtest.
 
-Plain numpy/scipy/pandas with no Kedro imports, so notebooks and tests use it directly.
+Plain numpy/scipy/pandas with no Kedro imports, so notebooks and tests use it directly. The
+entry points are :func:`item_parameters`, :func:`plan_orders` and :func:`run_backtest`. Rooms:
+
+- ``items``: the per-series item table (costs, prices, logistics) from attributes and defaults;
+- ``validation``: the item columns accepted (``ITEM_FIELDS``) and the checks of items and
+  forecast quantiles;
+- ``distributions``: demand distributions from forecast quantiles, sums over cover windows;
+- ``policies``: the policy mathematics ((R, S), (s, Q), (R, s, S) batches, newsvendor, EOQ,
+  cost-optimal service level, rounding to packs and MOQs);
+- ``constraints``: orders under a shared budget or capacity (MILP);
+- ``replenishment``: policy composition per series and today's plan;
+- ``simulation``: the period-by-period replay of a policy on realised demand;
+- ``baselines``: the spreadsheet rule and the perfect-foresight bound;
+- ``kpis``: service, stock and cost KPIs of a replay, and the gap a policy closes;
+- ``backtest``: every policy replayed on the holdout, side by side with the baselines.
 """
 
+from .backtest import run_backtest
+from .baselines import lot_sizing_levels, naive_levels
 from .constraints import constrained_orders
 from .distributions import (
     expected_shortage,
@@ -12,20 +27,20 @@ from .distributions import (
     quantile_array,
     sample_period_demand,
 )
+from .items import item_parameters
 from .kpis import backtest_kpis, gap_closed, total_row
-from .lot_sizing import batch_quantity, lot_sizing_levels
 from .policies import (
+    batch_quantity,
     continuous_review_sQ,
     cost_optimal_service_level,
     eoq,
-    newsvendor_quantity,
     order_quantity,
     order_up_to_level,
     perishable_order_up_to,
-    validate_item_parameters,
-    validate_quantiles,
 )
-from .simulation import naive_levels, perfect_foresight_levels, simulate
+from .replenishment import plan_orders
+from .simulation import simulate
+from .validation import validate_item_parameters, validate_quantiles
 
 __all__ = [
     "backtest_kpis",
@@ -36,16 +51,17 @@ __all__ = [
     "eoq",
     "expected_shortage",
     "gap_closed",
+    "item_parameters",
     "lead_time_demand_mean",
     "lead_time_demand_quantiles",
     "lot_sizing_levels",
     "naive_levels",
-    "newsvendor_quantity",
     "order_quantity",
     "order_up_to_level",
-    "perfect_foresight_levels",
     "perishable_order_up_to",
+    "plan_orders",
     "quantile_array",
+    "run_backtest",
     "sample_period_demand",
     "simulate",
     "total_row",

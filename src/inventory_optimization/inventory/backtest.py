@@ -10,11 +10,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .baselines import lot_sizing_levels, naive_levels
 from .distributions import quantile_array
+from .items import unit_holding_cost
 from .kpis import backtest_kpis, gap_closed, total_row
-from .lot_sizing import lot_sizing_levels
-from .planning import economic_batches, order_up_to_levels, service_targets, unit_holding_cost
-from .simulation import naive_levels, simulate
+from .replenishment import economic_batches, order_up_to_levels, service_targets
+from .simulation import simulate
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,10 @@
   at a cycle service level or a fill rate;
 - continuous review (s, Q) and (s, S): order Q = EOQ (at least the MOQ, in case packs) when the
   position falls to s, the lead-time demand quantile;
-- newsvendor: perishables, one order per shelf life at the critical ratio;
-- order rounding (case packs, MOQ) and validation of the item parameters and the forecasts.
+- (R, s, S) when ordering costs matter: S - s is the EOQ less a review period's demand;
+- newsvendor: perishables, ordered up to the critical-ratio quantile of demand over the lead
+  time and the periods the order sells in;
+- the cost-optimal service level and order rounding (case packs, MOQ).
 
 Quantile tables are ``(series, periods, levels)`` starting at the period of the decision; lead
 times and review periods are whole periods per series.
@@ -16,13 +18,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from .distributions import (
     check_targets,
     lead_time_demand_mean,
     loss_at_points,
-    quantile_columns,
     row_quantile,
     window_sums,
 )
@@ -144,6 +144,26 @@ def eoq(
     return np.where(demand > 0, value, 0.0)
 
 
+def batch_quantity(
+    mean_demand_per_period: np.ndarray,
+    review_period: np.ndarray,
+    ordering_cost: np.ndarray | float,
+    holding_cost_per_unit_per_period: np.ndarray | float,
+    shelf_life: np.ndarray | float = np.inf,
+) -> np.ndarray:
+    """Units to order beyond the order-up-to level, per series: ``max(EOQ - mu_R, 0)``.
+
+    Zero for perishables (their newsvendor level already covers what can sell before it
+    expires) and where the EOQ is no more than a review period's demand.
+    """
+    mean = np.clip(np.asarray(mean_demand_per_period, dtype=float), 0, None)
+    # EOQ per period of demand: both rates per period, so the units cancel.
+    economic = eoq(mean, ordering_cost, holding_cost_per_unit_per_period)
+    extra = np.clip(economic - mean * np.asarray(review_period, dtype=float), 0, None)
+    perishable = np.isfinite(np.broadcast_to(np.asarray(shelf_life, dtype=float), mean.shape))
+    return np.where(perishable, 0.0, np.nan_to_num(extra))
+
+
 def round_up_to_packs(quantity: np.ndarray, case_pack: np.ndarray | float) -> np.ndarray:
     pack = np.asarray(case_pack, dtype=float)
     return np.ceil(np.asarray(quantity, dtype=float) / pack - _ROUNDING_SLACK) * pack
@@ -193,34 +213,6 @@ def critical_ratio(
     total = underage + overage
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(total > 0, underage / np.where(total > 0, total, 1.0), 0.5)
-
-
-def newsvendor_quantity(
-    quantiles: np.ndarray,
-    levels: np.ndarray,
-    price: np.ndarray | float,
-    cost: np.ndarray | float,
-    salvage: np.ndarray | float = 0.0,
-    goodwill: np.ndarray | float = 0.0,
-    disposal: np.ndarray | float = 0.0,
-    shelf_life: np.ndarray | float = np.inf,
-    review_period: np.ndarray | int = 1,
-    lead_time: np.ndarray | int = 0,
-    n_samples: int = 400,
-    seed: int = 0,
-) -> np.ndarray:
-    """Perishable order: the critical-ratio quantile of demand over the periods the units can
-    sell, the shelf life or the review period if shorter, from their arrival after the lead
-    time. A shelf life of NaN or inf means non-perishable (the review period applies)."""
-    n_series = np.shape(quantiles)[0]
-    shelf = np.broadcast_to(np.asarray(shelf_life, dtype=float), (n_series,))
-    review = _periods(review_period, n_series, "review_period")
-    lead = _periods(lead_time, n_series, "lead_time")
-    selling = np.where(np.isfinite(shelf), np.minimum(np.nan_to_num(shelf), review), review)
-    selling = np.maximum(selling, 1).astype(int)
-    ratio = np.clip(critical_ratio(price, cost, salvage, goodwill, disposal), 1e-6, 1 - 1e-6)
-    (sums,) = window_sums(quantiles, levels, [(lead, lead + selling)], n_samples, seed)
-    return row_quantile(sums, np.broadcast_to(ratio, (n_series,)))
 
 
 def perishable_order_up_to(
@@ -292,122 +284,3 @@ def order_quantity(
     minimum = round_up_to_packs(moq, case_pack)
     return np.where(quantity > 0, np.maximum(quantity, minimum), 0.0)
 
-
-# --- validation -------------------------------------------------------------------------------
-
-# field -> accepted column names (the generator's item table uses the second spellings).
-ITEM_FIELDS = {
-    "unit_cost": ("unit_cost", "cost"),
-    "price": ("price", "unit_price"),
-    "lead_time": ("lead_time", "lead_time_periods", "lead_time_days"),
-    "case_pack": ("case_pack",),
-    "min_order_qty": ("min_order_qty", "moq"),
-    "shelf_life": ("shelf_life", "shelf_life_periods", "shelf_life_days"),
-}
-REQUIRED_ITEM_FIELDS = ("unit_cost", "price", "lead_time", "case_pack")
-_MAX_NAMED = 10
-
-
-def _named(ids: pd.Series | np.ndarray, id_name: str) -> str:
-    ids = list(pd.unique(np.asarray(ids)))
-    shown = ", ".join(repr(str(i)) for i in ids[:_MAX_NAMED])
-    more = f" and {len(ids) - _MAX_NAMED} more" if len(ids) > _MAX_NAMED else ""
-    return f"{id_name} {shown}{more}"
-
-
-def _id_column(frame: pd.DataFrame, id_column: str | None) -> tuple[str, pd.Series]:
-    if id_column is None:
-        id_column = next((c for c in ("series_id", "item_id") if c in frame.columns), None)
-    if id_column is None:
-        return "row", pd.Series(frame.index, index=frame.index)
-    return id_column, frame[id_column]
-
-
-def validate_item_parameters(
-    frame: pd.DataFrame,
-    id_column: str | None = None,
-    required: tuple[str, ...] = REQUIRED_ITEM_FIELDS,
-) -> pd.DataFrame:
-    """Raise one ``ValueError`` naming the series and the field of every invalid parameter.
-
-    Checks: required fields present and filled, lead time >= 0, case pack > 0, MOQ >= 0,
-    unit cost >= 0 and not above the price, shelf life > 0 (NaN = non-perishable).
-    Returns the frame unchanged.
-    """
-    id_name, ids = _id_column(frame, id_column)
-    column = {
-        field: next((c for c in names if c in frame.columns), None)
-        for field, names in ITEM_FIELDS.items()
-    }
-    problems = [
-        f"missing required field '{field}' (expected a column {' or '.join(ITEM_FIELDS[field])})"
-        for field in required
-        if column[field] is None
-    ]
-
-    def values(field: str) -> pd.Series | None:
-        name = column[field]
-        return None if name is None else pd.to_numeric(frame[name], errors="coerce")
-
-    def report(mask: pd.Series, field: str, what: str) -> None:
-        mask = mask.fillna(False).astype(bool)
-        if mask.any():
-            problems.append(f"{column[field]} {what} for {_named(ids[mask], id_name)}")
-
-    for field in required:
-        if column[field] is not None:
-            report(values(field).isna(), field, "is missing or not a number")
-    cost, price = values("unit_cost"), values("price")
-    lead, pack, moq, shelf = (
-        values(f) for f in ("lead_time", "case_pack", "min_order_qty", "shelf_life")
-    )
-    if lead is not None:
-        report(lead < 0, "lead_time", "is negative")
-    if pack is not None:
-        report(pack <= 0, "case_pack", "is not positive")
-    if moq is not None:
-        report(moq < 0, "min_order_qty", "is negative")
-    if cost is not None:
-        report(cost < 0, "unit_cost", "is negative")
-        if price is not None:
-            report(cost > price, "unit_cost", f"is above {column['price']}")
-    if shelf is not None:
-        report(shelf <= 0, "shelf_life", "must be positive (NaN for non-perishable items)")
-    if problems:
-        raise ValueError("invalid item parameters: " + "; ".join(problems))
-    return frame
-
-
-def validate_quantiles(
-    frame: pd.DataFrame,
-    series_column: str = "series_id",
-    date_column: str = "date",
-    tolerance: float = 1e-9,
-) -> pd.DataFrame:
-    """Raise a ``ValueError`` naming the series and dates whose quantile columns cross, are
-    negative or missing. Returns the frame unchanged."""
-    columns, _ = quantile_columns(frame)
-    if len(columns) < 2:
-        raise ValueError(f"forecast needs at least two q_<level> columns; found {columns}")
-    values = frame[columns].to_numpy(dtype=float)
-    checks = {
-        "quantile columns cross": (np.diff(values, axis=1) < -tolerance).any(axis=1),
-        "quantiles are negative": (values < -tolerance).any(axis=1),
-        "quantiles are missing": np.isnan(values).any(axis=1),
-    }
-    problems = []
-    for what, bad in checks.items():
-        if bad.any():
-            rows = frame.loc[bad]
-            examples = ", ".join(
-                f"{series_column} {s!r} on {pd.Timestamp(d).date()}"
-                for s, d in zip(
-                    rows[series_column].head(_MAX_NAMED),
-                    rows[date_column].head(_MAX_NAMED),
-                    strict=True,
-                )
-            )
-            problems.append(f"{what} in {int(bad.sum())} rows ({examples})")
-    if problems:
-        raise ValueError("invalid forecast quantiles: " + "; ".join(problems))
-    return frame

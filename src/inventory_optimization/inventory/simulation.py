@@ -25,7 +25,8 @@ from .policies import order_quantity
 LevelSource = np.ndarray | Callable[[int, dict[str, np.ndarray]], np.ndarray]
 
 
-def _per_series(value: np.ndarray | float, n_series: int, dtype: type = float) -> np.ndarray:
+def per_series(value: np.ndarray | float, n_series: int, dtype: type = float) -> np.ndarray:
+    """A scalar or per-series value as a ``(series,)`` array of ``dtype``."""
     return np.broadcast_to(np.asarray(value), (n_series,)).astype(dtype)
 
 
@@ -69,12 +70,12 @@ def simulate(
     demand = np.nan_to_num(np.asarray(demand, dtype=float), nan=0.0)
     n_series, n_periods = demand.shape
     rows = np.arange(n_series)
-    lead = _per_series(lead_time, n_series, int)
-    review = _per_series(review_period, n_series, int)
-    offset = _per_series(review_offset, n_series, int)
+    lead = per_series(lead_time, n_series, int)
+    review = per_series(review_period, n_series, int)
+    offset = per_series(review_offset, n_series, int)
     if (lead < 0).any() or (review < 1).any():
         raise ValueError("lead times must be >= 0 and review periods >= 1")
-    shelf = _per_series(shelf_life, n_series)
+    shelf = per_series(shelf_life, n_series)
     perishable = np.isfinite(shelf)
     shelf_periods = np.where(perishable, np.maximum(np.floor(np.nan_to_num(shelf)), 1), 1)
     shelf_periods = shelf_periods.astype(int)
@@ -90,7 +91,7 @@ def simulate(
         first = _level_at(order_up_to, 0, empty)
         initial_on_hand = np.maximum(np.nan_to_num(first, nan=0.0), 0.0)
     ages = np.zeros((n_series, n_ages))
-    ages[:, 0] = _per_series(initial_on_hand, n_series)
+    ages[:, 0] = per_series(initial_on_hand, n_series)
     pipeline = np.zeros((n_series, int(lead.max(initial=0)) + 1))  # column k: arrives in k
     backlog = np.zeros(n_series)
     on_hand = ages.sum(axis=1)
@@ -164,70 +165,3 @@ def simulate(
         on_hand = on_hand_end
     out["cycle"] = np.cumsum(cycle_start, axis=1)
     return out
-
-
-def _window_sum(values: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
-    """Sum of ``values[s, start[s, t] : stop[s, t]]`` (clipped to the array)."""
-    n_periods = values.shape[1]
-    cumulative = np.concatenate([np.zeros((len(values), 1)), np.cumsum(values, axis=1)], axis=1)
-    rows = np.arange(len(values))[:, None]
-    start = np.clip(start, 0, n_periods)
-    stop = np.clip(stop, 0, n_periods)
-    return cumulative[rows, stop] - cumulative[rows, start]
-
-
-def perfect_foresight_levels(
-    demand: np.ndarray,
-    lead_time: np.ndarray | int,
-    review_period: np.ndarray | int,
-    shelf_life: np.ndarray | float = np.inf,
-) -> np.ndarray:
-    """Order-up-to levels of an oracle who knows the realised demand: at ``t``, the demand of
-    ``t .. t + L + R - 1`` (R capped by the shelf life: it never buys what would expire).
-
-    Simulated from a starting stock equal to the first level, with case packs of 1 and no
-    MOQ, it never runs out; packs and MOQs only make it hold a little more.
-    """
-    demand = np.nan_to_num(np.asarray(demand, dtype=float), nan=0.0)
-    n_series, n_periods = demand.shape
-    lead = _per_series(lead_time, n_series, int)
-    review = _per_series(review_period, n_series, int)
-    shelf = _per_series(shelf_life, n_series)
-    cover = np.where(np.isfinite(shelf), np.minimum(review, np.nan_to_num(shelf)), review)
-    cover = np.maximum(cover, 1).astype(int)
-    start = np.broadcast_to(np.arange(n_periods), (n_series, n_periods))
-    return _window_sum(demand, start, start + (lead + cover)[:, None])
-
-
-def naive_levels(
-    history: np.ndarray,
-    lead_time: np.ndarray | int,
-    review_period: np.ndarray | int,
-    demand: np.ndarray | None = None,
-    window: int = 28,
-    cover_factor: float = 1.0,
-    safety_factor: float = 0.0,
-) -> np.ndarray:
-    """The spreadsheet rule: average demand of the last ``window`` periods x (L + R) x
-    ``cover_factor``, plus ``safety_factor`` periods of average demand as safety stock.
-
-    ``history (series, H)`` precedes the backtest; with ``demand (series, T)``, the realised
-    demand of the backtest, the average rolls forward and levels are ``(series, T)``, each using
-    only periods before it; without it, one level per series from the end of the history.
-    NaN periods are skipped in the average.
-    """
-    history = np.asarray(history, dtype=float)
-    n_series = len(history)
-    lead = _per_series(lead_time, n_series)
-    review = _per_series(review_period, n_series)
-    full = history if demand is None else np.concatenate([history, demand], axis=1)
-    known = ~np.isnan(full)
-    first = history.shape[1]
-    stops = np.arange(first, full.shape[1]) if demand is not None else np.array([first])
-    stop = np.broadcast_to(stops, (n_series, len(stops)))
-    totals = _window_sum(np.where(known, full, 0.0), stop - window, stop)
-    counts = _window_sum(known.astype(float), stop - window, stop)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        average = np.where(counts > 0, totals / np.maximum(counts, 1), 0.0)
-    levels = average * ((lead + review)[:, None] * cover_factor + safety_factor)
-    return levels[:, 0] if demand is None else levels

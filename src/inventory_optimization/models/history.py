@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from ..features.wide import WideIndex
-from ..panel.cleaning import period_step
 from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID
+from ..panel.periods import Frequency
 
 
 class DemandHistory:
@@ -16,7 +16,7 @@ class DemandHistory:
     periods are NaN, so a closure is never read as a sale of zero."""
 
     def __init__(self, panel: pd.DataFrame, frequency: str, until: pd.Timestamp | None = None):
-        step = period_step(frequency)
+        step = Frequency.of(frequency).step
         end = max(panel[DATE].max(), until) if until is not None else panel[DATE].max()
         self.dates = pd.date_range(panel[DATE].min(), end, freq=step)
         self.series = pd.Index(sorted(panel[SERIES_ID].unique()), name=SERIES_ID)

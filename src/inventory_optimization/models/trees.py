@@ -76,6 +76,8 @@ class RandomForestForecaster(Forecaster):
 
     def predict(self, rows: pd.DataFrame, context: ForecastContext) -> np.ndarray:
         design = np.nan_to_num(_design(rows, context.features), nan=-999.0)
+        # Threads sum the trees' predictions in no fixed order; one keeps reruns bit-identical.
+        self.model_.set_params(n_jobs=1)
         return inverse(self.model_.predict(design), row_scale(rows), context.target_transform)
 
     def feature_importances(self) -> pd.Series:

@@ -8,19 +8,11 @@ import numpy as np
 import pandas as pd
 
 from .contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, IS_OUTLIER, SERIES_ID
+from .periods import Frequency
 
 MISSING_POLICIES = ("nan", "zero", "closed")
 NEGATIVE_POLICIES = ("keep", "clip")
 MIN_LOG_SPREAD = 0.25  # about +-28 % around the median on the demand scale
-
-
-def period_step(frequency: str) -> pd.Timedelta:
-    """The fixed step between two periods of a supported frequency."""
-    if frequency == "D":
-        return pd.Timedelta(days=1)
-    if frequency.startswith("W-"):
-        return pd.Timedelta(days=7)
-    raise ValueError(f"frequency '{frequency}' is not supported; expected 'D' or 'W-<DAY>'.")
 
 
 def complete_calendar(
@@ -31,7 +23,7 @@ def complete_calendar(
     Rows that existed get ``is_observed = True``; inserted rows carry NaN in every other column
     except ``static_columns`` (the series' keys), which are copied from the series.
     """
-    step = period_step(frequency)
+    step = Frequency.of(frequency).step
     bounds = frame.groupby(SERIES_ID, sort=True, observed=True)[DATE].agg(["min", "max"])
     counts = ((bounds["max"] - bounds["min"]) // step).astype("int64").to_numpy() + 1
     series = np.repeat(bounds.index.to_numpy(), counts)

@@ -20,7 +20,6 @@ IS_CLOSED = "is_closed"
 IS_OUTLIER = "is_outlier"
 FLAGS = (IS_OBSERVED, IS_CLOSED, IS_OUTLIER)
 
-SUPPORTED_FREQUENCIES = ("D", "W-MON", "W-TUE", "W-WED", "W-THU", "W-FRI", "W-SAT", "W-SUN")
 
 
 @dataclass

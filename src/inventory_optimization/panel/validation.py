@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .contract import DATE, DEMAND, SERIES_ID, SUPPORTED_FREQUENCIES
+from .contract import DATE, DEMAND, SERIES_ID
+from .periods import SUPPORTED_FREQUENCIES, Frequency
 
 
 class DataValidationError(ValueError):
@@ -100,8 +101,8 @@ def check_frequency(dates: pd.Series, frequency: str, dataset: str, column: str 
             f"{list(SUPPORTED_FREQUENCIES)}."
         )
     on_grid = dates.dt.normalize() == dates
-    if frequency.startswith("W-"):
-        weekday = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"].index(frequency[2:])
+    weekday = Frequency(frequency).weekday
+    if weekday is not None:
         on_grid &= dates.dt.day_of_week == weekday
     if not on_grid.all():
         bad = ~on_grid

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from ..calendar import is_holiday
 from ..panel.contract import DATE, DEMAND, SERIES_ID, SourceSummary
+from ..panel.periods import Frequency, is_holiday
 from ..panel.validation import (
     DataValidationError,
     require_columns,
@@ -18,13 +18,6 @@ from ..panel.validation import (
 from .common import assemble_panel, order_columns
 
 AGGREGATIONS = ("sum", "mean", "error")
-
-
-def period_end(dates: pd.Series, frequency: str) -> pd.Series:
-    """The panel date of the period each timestamp falls in (the day, or the week's end)."""
-    if frequency == "D":
-        return dates.dt.normalize()
-    return dates.dt.to_period(frequency).dt.end_time.dt.normalize().astype("datetime64[ns]")
 
 
 def build_custom_panel(
@@ -71,7 +64,7 @@ def build_custom_panel(
     frame[SERIES_ID] = (
         frame[list(keys)].agg("|".join, axis=1) if len(keys) > 1 else frame[next(iter(keys))]
     )
-    frame[DATE] = period_end(dates, frequency)
+    frame[DATE] = Frequency(frequency).period_end(dates)
     frame[DEMAND] = to_numeric(sales, target, dataset)
     for name, raw in {**known, **past}.items():
         frame[name] = to_numeric(sales, raw, dataset, allow_missing=True)

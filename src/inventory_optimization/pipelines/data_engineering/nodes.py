@@ -8,42 +8,14 @@ from typing import Any
 
 import pandas as pd
 
-from ...generator import generate_demand_data
 from ...panel import SourceSummary
 from ...panel.cleaning import clean_panel
 from ...panel.contract import DATE, DEMAND, SERIES_ID
 from ...panel.quality import data_quality_report, quality_chart, quality_summary
-from ...sources import (
-    build_custom_panel,
-    build_recruit_panel,
-    build_rossmann_panel,
-    build_synthetic_panel,
-    build_walmart_panel,
-)
+from ...sources.registry import source_for
 
 logger = logging.getLogger(__name__)
 Ingested = tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]
-
-
-def generate_synthetic_data(params: dict[str, Any]) -> tuple[pd.DataFrame, ...]:
-    """Write the built-in raw tables (seeded): sales, items, stores, weather, positions, truth."""
-    tables = generate_demand_data(params)
-    logger.info(
-        "Generated %d sales rows: %d stores x %d items x %d days (seed %s)",
-        len(tables["sales"]),
-        params["n_stores"],
-        params["n_items"],
-        params["n_days"],
-        params["seed"],
-    )
-    return (
-        tables["sales"],
-        tables["items"],
-        tables["stores"],
-        tables["weather"],
-        tables["stock_positions"],
-        tables["true_demand"],
-    )
 
 
 def _ingested(
@@ -62,41 +34,10 @@ def _ingested(
     return panel, attributes, record
 
 
-def ingest_synthetic(sales, items, stores, weather, source: dict[str, Any]) -> Ingested:
-    return _ingested(
-        build_synthetic_panel(
-            sales,
-            items,
-            stores,
-            weather,
-            country=source.get("country", "PE"),
-            frequency=source["frequency"],
-        ),
-        source,
-    )
-
-
-def ingest_rossmann(train, store, store_states, weather, source: dict[str, Any]) -> Ingested:
-    return _ingested(
-        build_rossmann_panel(train, store, store_states, weather, frequency=source["frequency"]),
-        source,
-    )
-
-
-def ingest_walmart(train, features, stores, source: dict[str, Any]) -> Ingested:
-    return _ingested(
-        build_walmart_panel(train, features, stores, frequency=source["frequency"]), source
-    )
-
-
-def ingest_recruit(visits, store_info, date_info, source: dict[str, Any]) -> Ingested:
-    return _ingested(
-        build_recruit_panel(visits, store_info, date_info, frequency=source["frequency"]), source
-    )
-
-
-def ingest_custom(sales, source: dict[str, Any]) -> Ingested:
-    return _ingested(build_custom_panel(sales, source), source)
+def ingest_sales(data_source: dict[str, Any], **raw_tables: pd.DataFrame) -> Ingested:
+    """Turn the environment's raw tables into the raw panel with its source's adapter."""
+    source = source_for(data_source["kind"])
+    return _ingested(source.build_panel(raw_tables, data_source), data_source)
 
 
 def clean_demand_panel(

@@ -15,12 +15,13 @@ from ...features import (
     fold_origins,
     forecast_origins,
 )
+from ...panel.periods import Frequency
 
 logger = logging.getLogger(__name__)
 
 
 def _frequency_block(features: dict[str, Any], frequency: str) -> dict[str, Any]:
-    block = "daily" if frequency == "D" else "weekly"
+    block = Frequency.of(frequency).parameter_block
     return {**features, **features[block], "origins": features["origins"][block]}
 
 

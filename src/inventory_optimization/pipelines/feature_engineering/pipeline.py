@@ -38,7 +38,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:features",
                 ],
                 outputs=["model_input", "feature_catalog"],
-                name="build_model_input",
+                name="build_features",
             ),
         ],
         tags=STAGE_TAG,

@@ -20,6 +20,7 @@ from ...models.ensemble import stacking_weights
 from ...models.metrics import coverage, headline, mase, mean_pinball, seasonal_naive_mae, wape
 from ...models.tuning import study_name, tune
 from ...panel.contract import DATE, DEMAND, IS_CLOSED, SERIES_ID
+from ...panel.periods import Frequency
 
 logger = logging.getLogger(__name__)
 ENSEMBLE = "ensemble"
@@ -49,7 +50,7 @@ def prepare_modeling(
             .tolist(),
         ],
         "frequency": frequency,
-        "season_length": 7 if frequency == "D" else 52,
+        "season_length": Frequency.of(frequency).season_length,
         "target_transform": modeling["target_transform"],
         "metric": protocol.get("metric", "wape"),
         "scoring": modeling["scoring"],

@@ -6,6 +6,7 @@ also ``model_training``, and the nodes writing what stakeholders read ``key_outp
 
 from kedro.pipeline import Node, Pipeline
 
+from ..tags import KEY_OUTPUTS, MODEL_TRAINING
 from . import nodes
 
 MODELS = ("seasonal_naive", "ets", "random_forest", "xgboost", "lstm")
@@ -26,7 +27,7 @@ def _model_template() -> Pipeline:
                     "params:model_options",
                 ],
                 outputs=["best_params", "tuning_trials", "param_importances"],
-                name="tune_hyperparameters",
+                name="tune_model",
             ),
             Node(
                 nodes.cross_validate_model,
@@ -38,7 +39,7 @@ def _model_template() -> Pipeline:
                     "params:model_options",
                 ],
                 outputs="cv_predictions",
-                name="cross_validate",
+                name="cross_validate_model",
             ),
             Node(
                 nodes.fit_and_forecast,
@@ -53,7 +54,7 @@ def _model_template() -> Pipeline:
                 name="fit_and_forecast",
             ),
         ],
-        tags="model_training",
+        tags=MODEL_TRAINING,
     )
 
 
@@ -91,14 +92,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.build_ensemble,
                 inputs=["model_input", "modeling_setup", *[f"{m}.cv_predictions" for m in MODELS]],
                 outputs="ensemble_weights",
-                name="learn_ensemble_weights",
+                name="build_ensemble",
             ),
             Node(
                 nodes.assemble_forecasts,
                 inputs=["model_input", "modeling_setup", "ensemble_weights", *predictions],
                 outputs=["holdout_forecasts", "demand_forecast"],
-                name="calibrate_and_assemble_forecasts",
-                tags="key_outputs",
+                name="assemble_forecasts",
+                tags=KEY_OUTPUTS,
             ),
             Node(
                 nodes.evaluate_models,
@@ -111,14 +112,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="model_leaderboard",
                 name="evaluate_models",
-                tags="key_outputs",
+                tags=KEY_OUTPUTS,
             ),
             Node(
                 nodes.feature_importances,
                 inputs=["feature_catalog", "random_forest.model", "xgboost.model"],
                 outputs="feature_importances",
-                name="explain_feature_importances",
-                tags="key_outputs",
+                name="feature_importances",
+                tags=KEY_OUTPUTS,
             ),
             Node(
                 nodes.model_card,
@@ -134,8 +135,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     ],
                 ],
                 outputs="model_card",
-                name="write_model_card",
-                tags="key_outputs",
+                name="model_card",
+                tags=KEY_OUTPUTS,
             ),
         ],
         tags=STAGE_TAG,

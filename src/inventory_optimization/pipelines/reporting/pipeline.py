@@ -5,7 +5,7 @@ from kedro.pipeline import Node, Pipeline
 from ..modeling.pipeline import MODELS
 from . import nodes
 
-TAGS = ["reporting"]
+STAGE_TAG = "reporting"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -18,32 +18,32 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.forecast_chart,
                 inputs=["holdout_forecasts", "params:reporting"],
                 outputs="forecast_chart",
-                name="chart_forecast_vs_actual",
+                name="forecast_chart",
             ),
             Node(
                 nodes.leaderboard_chart,
                 inputs="model_leaderboard",
                 outputs="leaderboard_chart",
-                name="chart_model_leaderboard",
+                name="leaderboard_chart",
             ),
-            Node(nodes.tuning_chart, inputs=studies, outputs="tuning_chart", name="chart_tuning"),
+            Node(nodes.tuning_chart, inputs=studies, outputs="tuning_chart", name="tuning_chart"),
             Node(
                 nodes.feature_importance_chart,
                 inputs=["feature_importances", "params:reporting"],
                 outputs="feature_importance_chart",
-                name="chart_feature_importances",
+                name="feature_importance_chart",
             ),
             Node(
                 nodes.backtest_cost_chart,
                 inputs="policy_backtest",
                 outputs="backtest_cost_chart",
-                name="chart_backtest_costs",
+                name="backtest_cost_chart",
             ),
             Node(
                 nodes.inventory_chart,
                 inputs=["inventory_trajectories", "params:reporting"],
                 outputs="inventory_trajectory_chart",
-                name="chart_inventory_trajectories",
+                name="inventory_chart",
             ),
             Node(
                 nodes.summary_report,
@@ -62,8 +62,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:reporting",
                 ],
                 outputs="summary_report",
-                name="write_summary_report",
+                name="summary_report",
             ),
         ],
-        tags=TAGS,
+        tags=STAGE_TAG,
     )

@@ -1,5 +1,5 @@
-"""Ordering costs: the economic batch of the (R, s, S) policy and the perfect-foresight bound
-that batches orders (Wagner-Whitin over review epochs)."""
+"""The baselines: the spreadsheet rule, and the perfect-foresight bound that batches orders
+(Wagner-Whitin over review epochs)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inventory_optimization.inventory.lot_sizing import batch_quantity, lot_sizing_levels
+from inventory_optimization.inventory.baselines import lot_sizing_levels, naive_levels
 from inventory_optimization.inventory.simulation import simulate
 
 
@@ -76,12 +76,31 @@ def test_costly_orders_are_batched_and_cheap_ones_are_not():
     assert orders[0] >= 19 and orders[1] <= 3
 
 
-def test_batch_is_eoq_beyond_a_review_periods_demand():
-    batch = batch_quantity(
-        np.array([10.0, 1000.0, 10.0]),
-        np.array([1, 1, 1]),
-        100.0,
-        1.0,
-        np.array([np.inf, np.inf, 3.0]),
+def test_without_ordering_costs_the_bound_is_the_oracle_that_never_runs_out():
+    """Free orders: at the first epoch the bound orders up to the demand of the next L + R
+    periods (its starting stock covers the lead time), as an oracle would; it never runs out."""
+    rng = np.random.default_rng(3)
+    demand = rng.poisson(rng.uniform(1, 15, (6, 1)), (6, 120)).astype(float)
+    lead, review = rng.integers(0, 5, 6), rng.integers(1, 4, 6)
+    levels, stock = lot_sizing_levels(demand, lead, review, 0.0, 1.0)
+    late = np.flatnonzero(lead > 0)  # with no lead time the starting stock covers the first R
+    np.testing.assert_array_equal(
+        levels[late, 0], [demand[i, : lead[i] + review[i]].sum() for i in late]
     )
-    np.testing.assert_allclose(batch, [np.sqrt(2 * 10 * 100) - 10, 0.0, 0.0])
+    np.testing.assert_array_equal(stock[late], [demand[i, : lead[i]].sum() for i in late])
+    out = simulate(demand, levels, lead, review, initial_on_hand=stock)
+    assert out["lost_sales"].sum() == 0
+
+
+def test_naive_levels_roll_forward_without_peeking():
+    history = np.full((2, 10), 4.0)
+    static = naive_levels(history, np.array([1, 2]), 2, window=5, safety_factor=1.5)
+    np.testing.assert_allclose(static, [4 * 3 + 6, 4 * 4 + 6])
+    demand = np.full((2, 6), 8.0)
+    rolling = naive_levels(history, 1, 1, demand, window=2, cover_factor=1.5)
+    np.testing.assert_allclose(rolling[0], [12, 18, 24, 24, 24, 24])
+    changed = demand.copy()
+    changed[:, 3:] = 100.0
+    np.testing.assert_allclose(
+        naive_levels(history, 1, 1, changed, window=2)[:, :4], rolling[:, :4] / 1.5
+    )

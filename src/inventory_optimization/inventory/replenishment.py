@@ -1,4 +1,11 @@
-"""From a forecast with quantiles to today's orders: item economics, policies, constraints."""
+"""Policy composition and today's plan: from a forecast with quantiles, the item table and the
+stock positions to one order per series.
+
+Per series, the service target (given, or cost-optimal over the replenishment cycle), the
+order-up-to level ((R, S), or the newsvendor for perishables), the economic batch beyond it
+when ordering costs matter, and :func:`plan_orders`, which turns them into order quantities
+in packs and MOQs, cut to the shared budget or capacity when set.
+"""
 
 from __future__ import annotations
 
@@ -18,66 +25,17 @@ from .distributions import (
     row_quantile,
     window_sums,
 )
-from .lot_sizing import batch_quantity
+from .items import leftover_value, unit_holding_cost
 from .policies import (
+    batch_quantity,
     cost_optimal_service_level,
     order_quantity,
     order_up_to_level,
     perishable_order_up_to,
-    validate_item_parameters,
-    validate_quantiles,
 )
+from .validation import validate_quantiles
 
 logger = logging.getLogger(__name__)
-# Canonical item fields -> columns of the series attributes they may come from.
-ATTRIBUTE_SOURCES = {
-    "unit_cost": ("unit_cost",),
-    "price": ("unit_price", "price"),
-    "lead_time": ("lead_time_days",),
-    "case_pack": ("case_pack",),
-    "min_order_qty": ("min_order_qty",),
-    "shelf_life": ("shelf_life_days",),
-}
-ITEM_COLUMNS = [
-    "unit_cost",
-    "price",
-    "holding_cost_rate",
-    "goodwill",
-    "ordering_cost",
-    "lead_time",
-    "review_period",
-    "case_pack",
-    "min_order_qty",
-    "shelf_life",
-    "salvage",
-    "unit_volume",
-]
-
-
-def item_parameters(attributes: pd.DataFrame, defaults: Mapping, period_days: int) -> pd.DataFrame:
-    """Per series economics: the data's own columns where it has them (the built-in items),
-    the documented defaults elsewhere. Lead time and shelf life in days become periods."""
-    series = attributes.drop_duplicates("series_id").set_index("series_id")
-    table = pd.DataFrame(index=series.index)
-    for field in ITEM_COLUMNS:
-        value = defaults.get(field)
-        table[field] = np.nan if value is None else float(value)
-        for column in ATTRIBUTE_SOURCES.get(field, ()):
-            if column in series.columns:
-                table[field] = pd.to_numeric(series[column], errors="coerce").astype(float)
-                if field in ("lead_time", "shelf_life"):
-                    table[field] = np.ceil(table[field] / period_days)
-                break
-    table["is_perishable"] = np.isfinite(table["shelf_life"])
-    # Perishables are ordered at least as often as they expire.
-    table["review_period"] = np.where(
-        table["is_perishable"],
-        np.minimum(table["review_period"], table["shelf_life"]),
-        table["review_period"],
-    )
-    table = table.reset_index()
-    validate_item_parameters(table, id_column="series_id")
-    return table
 
 
 def service_targets(
@@ -146,12 +104,6 @@ def order_up_to_levels(
     return levels_out
 
 
-def unit_holding_cost(items: pd.DataFrame, periods_per_year: float) -> np.ndarray:
-    """Cost of holding one unit for one period: unit cost x yearly rate / periods per year."""
-    rate = items["holding_cost_rate"].to_numpy(dtype=float)
-    return items["unit_cost"].to_numpy(dtype=float) * rate / periods_per_year
-
-
 def economic_batches(
     cube: np.ndarray, levels: np.ndarray, items: pd.DataFrame, periods_per_year: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -169,19 +121,6 @@ def economic_batches(
     with np.errstate(divide="ignore", invalid="ignore"):
         cycle = review + np.where(mean > 0, batch / mean, 0.0)
     return batch, cycle
-
-
-def leftover_value(items: pd.DataFrame, cycle: np.ndarray, periods_per_year: float) -> np.ndarray:
-    """What a unit left over at the end of a cycle is worth: its salvage for perishables; for
-    the rest its cost less the cost of holding it one more cycle, so that cuts under a budget
-    follow the margin rather than treating leftovers as lost."""
-    cost = items["unit_cost"].to_numpy(dtype=float)
-    holding = unit_holding_cost(items, periods_per_year) * cycle
-    return np.where(
-        items["is_perishable"].to_numpy(dtype=bool),
-        items["salvage"].to_numpy(dtype=float),
-        np.clip(cost - holding, 0.0, None),
-    )
 
 
 def without_returns(forecast: pd.DataFrame) -> pd.DataFrame:

@@ -1,38 +1,59 @@
-"""When ordering costs matter: how much to order beyond the next review, and the
-perfect-foresight bound that may also batch orders.
-
-- ``batch_quantity``: the (R, s, S) policy's S - s, the EOQ less the demand of one review
-  period, so that S = s (plain order-up-to) when ordering every review is cheapest;
-- ``lot_sizing_levels``: perfect-foresight order-up-to levels that order only at the review
-  epochs where it pays (Wagner-Whitin over the epochs, vectorised across series), never
-  covering more than the shelf life.
+"""The two baselines every policy is judged between in the backtest: the spreadsheet rule a
+planner would use without a forecast (:func:`naive_levels`) and the perfect-foresight bound
+that knows the realised demand and batches orders where ordering costs make it pay
+(:func:`lot_sizing_levels`, Wagner-Whitin over the review epochs, vectorised across series,
+never covering more than the shelf life).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .policies import eoq
+from .simulation import per_series
 
 
-def batch_quantity(
-    mean_demand_per_period: np.ndarray,
-    review_period: np.ndarray,
-    ordering_cost: np.ndarray | float,
-    holding_cost_per_unit_per_period: np.ndarray | float,
-    shelf_life: np.ndarray | float = np.inf,
+def _window_sum(values: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Sum of ``values[s, start[s, t] : stop[s, t]]`` (clipped to the array)."""
+    n_periods = values.shape[1]
+    cumulative = np.concatenate([np.zeros((len(values), 1)), np.cumsum(values, axis=1)], axis=1)
+    rows = np.arange(len(values))[:, None]
+    start = np.clip(start, 0, n_periods)
+    stop = np.clip(stop, 0, n_periods)
+    return cumulative[rows, stop] - cumulative[rows, start]
+
+
+def naive_levels(
+    history: np.ndarray,
+    lead_time: np.ndarray | int,
+    review_period: np.ndarray | int,
+    demand: np.ndarray | None = None,
+    window: int = 28,
+    cover_factor: float = 1.0,
+    safety_factor: float = 0.0,
 ) -> np.ndarray:
-    """Units to order beyond the order-up-to level, per series: ``max(EOQ - mu_R, 0)``.
+    """The spreadsheet rule: average demand of the last ``window`` periods x (L + R) x
+    ``cover_factor``, plus ``safety_factor`` periods of average demand as safety stock.
 
-    Zero for perishables (their newsvendor level already covers what can sell before it
-    expires) and where the EOQ is no more than a review period's demand.
+    ``history (series, H)`` precedes the backtest; with ``demand (series, T)``, the realised
+    demand of the backtest, the average rolls forward and levels are ``(series, T)``, each using
+    only periods before it; without it, one level per series from the end of the history.
+    NaN periods are skipped in the average.
     """
-    mean = np.clip(np.asarray(mean_demand_per_period, dtype=float), 0, None)
-    # EOQ per period of demand: both rates per period, so the units cancel.
-    economic = eoq(mean, ordering_cost, holding_cost_per_unit_per_period)
-    extra = np.clip(economic - mean * np.asarray(review_period, dtype=float), 0, None)
-    perishable = np.isfinite(np.broadcast_to(np.asarray(shelf_life, dtype=float), mean.shape))
-    return np.where(perishable, 0.0, np.nan_to_num(extra))
+    history = np.asarray(history, dtype=float)
+    n_series = len(history)
+    lead = per_series(lead_time, n_series)
+    review = per_series(review_period, n_series)
+    full = history if demand is None else np.concatenate([history, demand], axis=1)
+    known = ~np.isnan(full)
+    first = history.shape[1]
+    stops = np.arange(first, full.shape[1]) if demand is not None else np.array([first])
+    stop = np.broadcast_to(stops, (n_series, len(stops)))
+    totals = _window_sum(np.where(known, full, 0.0), stop - window, stop)
+    counts = _window_sum(known.astype(float), stop - window, stop)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        average = np.where(counts > 0, totals / np.maximum(counts, 1), 0.0)
+    levels = average * ((lead + review)[:, None] * cover_factor + safety_factor)
+    return levels[:, 0] if demand is None else levels
 
 
 def lot_sizing_levels(

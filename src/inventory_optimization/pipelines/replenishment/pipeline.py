@@ -1,14 +1,15 @@
-"""Inventory optimization: item economics, today's replenishment plan from the ensemble's
+"""Replenishment: item economics, today's replenishment plan from the ensemble's
 forecast, and the backtest of every policy on the holdout's actual demand.
 
-Every node carries the stage tag ``inventory_optimization``; the plan and the backtest, which
+Every node carries the stage tag ``replenishment``; the plan and the backtest, which
 stakeholders read, also ``key_outputs``."""
 
 from kedro.pipeline import Node, Pipeline
 
+from ..tags import KEY_OUTPUTS
 from . import nodes
 
-STAGE_TAG = "inventory_optimization"
+STAGE_TAG = "replenishment"
 
 
 def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
@@ -17,14 +18,14 @@ def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
             nodes.positions_from_stock,
             inputs="stock_positions",
             outputs="current_positions",
-            name="read_stock_positions",
+            name="positions_from_stock",
         )
     else:
         positions = Node(
             nodes.assumed_positions,
             inputs=["demand_forecast", "item_parameters", "params:inventory"],
             outputs="current_positions",
-            name="assume_stock_positions",
+            name="assumed_positions",
         )
     return Pipeline(
         [
@@ -46,7 +47,7 @@ def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
                 ],
                 outputs=["replenishment_plan", "replenishment_plan_csv"],
                 name="plan_replenishment",
-                tags="key_outputs",
+                tags=KEY_OUTPUTS,
             ),
             Node(
                 nodes.backtest_policies,
@@ -60,7 +61,7 @@ def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
                 ],
                 outputs=["policy_backtest", "inventory_trajectories"],
                 name="backtest_policies",
-                tags="key_outputs",
+                tags=KEY_OUTPUTS,
             ),
         ],
         tags=STAGE_TAG,

@@ -1,4 +1,4 @@
-"""Nodes of the inventory optimization pipeline; the mathematics lives in
+"""Nodes of the replenishment pipeline; the mathematics lives in
 ``inventory_optimization.inventory``."""
 
 from __future__ import annotations
@@ -10,23 +10,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...inventory.backtest import run_backtest
-from ...inventory.planning import item_parameters, plan_orders
+from ...inventory import item_parameters, plan_orders, run_backtest
+from ...panel.periods import Frequency
 
 logger = logging.getLogger(__name__)
-
-
-def _calendar(panel_metadata: dict[str, Any]) -> tuple[int, float]:
-    """Days per period and periods per year of the panel's frequency."""
-    return (1, 365.0) if panel_metadata["frequency"] == "D" else (7, 52.0)
 
 
 def build_item_parameters(
     series_attributes: pd.DataFrame, panel_metadata: dict[str, Any], inventory: dict[str, Any]
 ) -> pd.DataFrame:
     """Item economics and logistics per series, validated before anything is planned."""
-    period_days, _ = _calendar(panel_metadata)
-    return item_parameters(series_attributes, inventory["defaults"], period_days)
+    frequency = Frequency.of(panel_metadata["frequency"])
+    return item_parameters(series_attributes, inventory["defaults"], frequency.days_per_period)
 
 
 def positions_from_stock(stock_positions: pd.DataFrame) -> pd.DataFrame:
@@ -66,11 +61,16 @@ def plan_replenishment(
     inventory: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What to order today per series, with the figures a buyer reads (and a CSV copy)."""
-    period_days, periods_per_year = _calendar(panel_metadata)
+    frequency = Frequency.of(panel_metadata["frequency"])
     started = time.perf_counter()
     forecast = demand_forecast.assign(series_id=demand_forecast["series_id"].astype(str))
     plan = plan_orders(
-        forecast, item_parameters, positions, inventory, periods_per_year, period_days
+        forecast,
+        item_parameters,
+        positions,
+        inventory,
+        frequency.periods_per_year,
+        frequency.days_per_period,
     )
     keys = forecast.drop_duplicates("series_id").set_index("series_id")[
         [k for k in panel_metadata["keys"] if k in forecast.columns]
@@ -95,7 +95,7 @@ def backtest_policies(
     inventory: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Replay the holdout with actual demand for every policy; KPIs and trajectories."""
-    _, periods_per_year = _calendar(panel_metadata)
+    frequency = Frequency.of(panel_metadata["frequency"])
     started = time.perf_counter()
     origin = pd.Timestamp(protocol["origin"])
     window = int(inventory["naive"]["window"])
@@ -104,7 +104,7 @@ def backtest_policies(
     history.index = history.index.astype(str)
     holdout = holdout_forecasts.assign(series_id=holdout_forecasts["series_id"].astype(str))
     table, trajectories = run_backtest(
-        holdout, history.clip(lower=0), item_parameters, inventory, periods_per_year
+        holdout, history.clip(lower=0), item_parameters, inventory, frequency.periods_per_year
     )
     total = table[table["series_id"] == "ALL"].set_index("policy")
     logger.info(

@@ -1,0 +1,78 @@
+"""Item economics: the per-series table of costs, prices and logistics every policy reads.
+
+:func:`item_parameters` builds it from the series attributes (under the spellings of
+:data:`~.validation.ITEM_FIELDS`, lead time and shelf life converted from days to periods) and
+the documented defaults for what the data lacks; :func:`unit_holding_cost` and
+:func:`leftover_value` derive what holding a unit costs and what a unit left over is worth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .validation import ITEM_FIELDS, validate_item_parameters
+
+# The item table's columns, in order; a default applies to each where the data has none.
+ITEM_COLUMNS = [
+    "unit_cost",
+    "price",
+    "holding_cost_rate",
+    "goodwill",
+    "ordering_cost",
+    "lead_time",
+    "review_period",
+    "case_pack",
+    "min_order_qty",
+    "shelf_life",
+    "salvage",
+    "unit_volume",
+]
+
+
+def item_parameters(attributes: pd.DataFrame, defaults: Mapping, period_days: int) -> pd.DataFrame:
+    """Per series economics: the data's own columns where it has them (the built-in items),
+    the documented defaults elsewhere. Lead time and shelf life in days become periods."""
+    series = attributes.drop_duplicates("series_id").set_index("series_id")
+    table = pd.DataFrame(index=series.index)
+    for field in ITEM_COLUMNS:
+        value = defaults.get(field)
+        table[field] = np.nan if value is None else float(value)
+        spelling = ITEM_FIELDS.get(field)
+        for column in spelling.attributes if spelling else ():
+            if column in series.columns:
+                table[field] = pd.to_numeric(series[column], errors="coerce").astype(float)
+                if spelling.in_days:
+                    table[field] = np.ceil(table[field] / period_days)
+                break
+    table["is_perishable"] = np.isfinite(table["shelf_life"])
+    # Perishables are ordered at least as often as they expire.
+    table["review_period"] = np.where(
+        table["is_perishable"],
+        np.minimum(table["review_period"], table["shelf_life"]),
+        table["review_period"],
+    )
+    table = table.reset_index()
+    validate_item_parameters(table, id_column="series_id")
+    return table
+
+
+def unit_holding_cost(items: pd.DataFrame, periods_per_year: float) -> np.ndarray:
+    """Cost of holding one unit for one period: unit cost x yearly rate / periods per year."""
+    rate = items["holding_cost_rate"].to_numpy(dtype=float)
+    return items["unit_cost"].to_numpy(dtype=float) * rate / periods_per_year
+
+
+def leftover_value(items: pd.DataFrame, cycle: np.ndarray, periods_per_year: float) -> np.ndarray:
+    """What a unit left over at the end of a cycle is worth: its salvage for perishables; for
+    the rest its cost less the cost of holding it one more cycle, so that cuts under a budget
+    follow the margin rather than treating leftovers as lost."""
+    cost = items["unit_cost"].to_numpy(dtype=float)
+    holding = unit_holding_cost(items, periods_per_year) * cycle
+    return np.where(
+        items["is_perishable"].to_numpy(dtype=bool),
+        items["salvage"].to_numpy(dtype=float),
+        np.clip(cost - holding, 0.0, None),
+    )
