@@ -4,8 +4,8 @@
   true demand as a 28-day forecast with quantiles), the default settings;
 - backtest: ``run_backtest`` for 1,115 series x 42 days x 4 policies (naive, seasonal_naive,
   ensemble, oracle) on the Rossmann holdout forecasts when the modeling pipeline has written
-  them (``data/07_model_output/rossmann/holdout_forecasts.parquet``), else on generated data of
-  the same shape.
+  them (the newest version in ``data/07_model_output/rossmann/holdout_forecasts.parquet/``),
+  else on generated data of the same shape.
 
 Each case runs in its own process; the figures are the wall seconds of the call (best of
 ``--repeat``) and the process's peak resident memory. Usage:
@@ -121,7 +121,9 @@ def _rossmann_holdout() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | Non
     items_path = DATA / "03_primary" / "rossmann" / "item_parameters.parquet"
     if not (holdout_path.exists() and panel_path.exists() and items_path.exists()):
         return None
-    holdout = pd.read_parquet(holdout_path)
+    from inventory_optimization.retention import latest_version
+
+    holdout = pd.read_parquet(latest_version(holdout_path))
     holdout = holdout[holdout["model"].isin(BACKTEST_MODELS)]
     holdout = holdout.assign(series_id=holdout["series_id"].astype(str))
     origin = holdout["date"].min() - pd.Timedelta(days=1)

@@ -137,9 +137,11 @@ def print_leaderboard(env: str) -> None:
     """The run's leaderboard: the headline metric per model and its seconds."""
     import pandas as pd
 
+    from inventory_optimization.retention import latest_version
+
     dataset = ENVS[env] or "synthetic"
     path = PROJECT_ROOT / "data" / "08_reporting" / dataset / "model_leaderboard.csv"
-    board = pd.read_csv(path)[
+    board = pd.read_csv(latest_version(path))[
         ["model", "metric", "score", "wape", "coverage_80", "fit_seconds", "predict_seconds"]
     ]
     print(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from inventory_optimization.retention import latest_version
 from tests.conftest import PROJECT_ROOT, run_kedro
 
 
@@ -70,8 +71,51 @@ def test_bad_input_stops_the_run_before_anything_is_written(tmp_path: Path):
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "custom sales: column 'Order Date' must hold dates" in " ".join(output.split())
+    # One message a person can act on, not a traceback after it.
+    assert "Traceback" not in output and "Error: custom sales: column 'Order Date'" in output
     after = panel_path.stat().st_mtime_ns if panel_path.exists() else None
     assert after == before
+
+
+def _custom_run(raw_dir: Path, *params: str) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).with_name("kedro")), "run", "--env", "custom"]
+    command += ["--pipelines", "data_engineering,feature_engineering"]
+    command += ["--params", ",".join([f"raw_dir={raw_dir}", *params])]
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
+    return subprocess.run(
+        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_history_too_short_is_one_sentence_and_nothing_is_kept(tmp_path: Path):
+    """60 days of orders cannot hold 52 weekly origins and 3 folds before the holdout: the run
+    says so with the numbers and the parameters to change, and the panel it had already
+    written is rolled back."""
+    days = pd.date_range("2024-01-01", periods=60)
+    orders = pd.DataFrame(
+        {
+            "Order Number": range(len(days)),
+            "Order Date": days.strftime("%d/%m/%Y 19:00"),
+            "Item Name": "Plain Papadum",
+            "Quantity": 2,
+        }
+    )
+    orders.to_csv(tmp_path / "orders.csv", index=False)
+    panel_path = PROJECT_ROOT / "data" / "03_primary" / "custom" / "demand_panel.parquet"
+    before = panel_path.stat().st_mtime_ns if panel_path.exists() else None
+
+    result = _custom_run(tmp_path, "protocol.origin=2024-02-01")
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert "Error: The panel holds 60 days (2024-01-01 to 2024-02-29), but the configured " in output
+    assert "lower features.origins.daily.count or .step, cross_validation.n_folds" in output
+    assert "Traceback" not in output
+    assert (panel_path.stat().st_mtime_ns if panel_path.exists() else None) == before
+
+    outside = _custom_run(tmp_path, "protocol.origin=2030-01-01")
+    output = " ".join((outside.stdout + outside.stderr).split())
+    assert outside.returncode != 0
+    assert "protocol.origin 2030-01-01 is not a period of the panel (2024-01-01 to 2024-02-29" in output
 
 
 def test_dockerfile_installs_the_project_and_runs_kedro():
@@ -101,7 +145,9 @@ def test_default_run_forecasts_close_to_the_true_demand(default_run):
     """On the built-in data the true expected demand is known: the ensemble's holdout WAPE is
     within 10 % of the WAPE of forecasting the true mean itself, and it beats seasonal naive."""
     holdout = pd.read_parquet(
-        PROJECT_ROOT / "data" / "07_model_output" / "synthetic" / "holdout_forecasts.parquet"
+        latest_version(
+            PROJECT_ROOT / "data" / "07_model_output" / "synthetic" / "holdout_forecasts.parquet"
+        )
     )
     truth = pd.read_parquet(PROJECT_ROOT / "data" / "01_raw" / "synthetic" / "true_demand.parquet")
     truth["series_id"] = truth["store_id"] + "_" + truth["item_id"]
@@ -125,9 +171,9 @@ def test_default_run_forecasts_close_to_the_true_demand(default_run):
         "replenishment_plan.parquet",
         "inventory_trajectories.parquet",
     ):
-        assert (output / name).is_file()
+        assert latest_version(output / name).is_file()
     backtest = pd.read_csv(
-        PROJECT_ROOT / "data" / "08_reporting" / "synthetic" / "policy_backtest.csv"
+        latest_version(PROJECT_ROOT / "data" / "08_reporting" / "synthetic" / "policy_backtest.csv")
     )
     totals = backtest[backtest["series_id"] == "ALL"].set_index("policy")
     # The forecast-driven policy costs less than the spreadsheet rule on the same demand.

@@ -4,15 +4,75 @@
 downloaded (``train.csv``) or compressed (``train.csv.gz``): whichever exists is read. A
 ``filepath`` with a glob (``weather/weather_*.csv``) reads every match into one table with a
 ``partition`` column holding each file's stem. Raw data is never written by the project.
+
+A CSV that is not UTF-8 (or not the ``encoding`` set) or that is separated by ``;``, a tab or
+``|`` is refused with a ``DatasetError`` naming the file, where it failed and the
+``load_args`` to add to its catalog entry.
 """
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
+
+# Where a user changes load_args; the dataset does not know its catalog entry's name.
+CATALOG_HINT = "to its catalog entry (for --env custom: custom_sales in conf/custom/catalog.yml)"
+SEPARATORS = {";": ";", "\t": "\\t", "|": "|"}  # separator: how it is written in YAML
+
+
+def _raw_bytes(path: Path) -> bytes:
+    return gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+
+
+def _suggest_encoding(data: bytes) -> str:
+    """cp1252 when the bytes use its printable range 0x80-0x9f (curly quotes, euro), and
+    decode with it; latin-1 (which decodes any byte) otherwise."""
+    if any(0x80 <= byte <= 0x9F for byte in data):
+        try:
+            data.decode("cp1252")
+        except UnicodeDecodeError:
+            return "latin-1"
+        return "cp1252"
+    return "latin-1"
+
+
+def _encoding_message(path: Path, encoding: str, error: UnicodeDecodeError) -> str:
+    data = _raw_bytes(path)
+    try:
+        data.decode(encoding)
+        start, end = error.start, error.end  # the reader's own chunk; the best we know
+    except UnicodeDecodeError as located:
+        start, end = located.start, located.end
+    newline = b"\n" if b"\n" in data else b"\r"
+    line = data.count(newline, 0, start) + 1
+    suggestion = _suggest_encoding(data)
+    line_start = data.rfind(newline, 0, start) + 1
+    line_end = data.find(newline, start)
+    text = data[line_start : line_end if line_end >= 0 else None].decode(suggestion, "replace")
+    shown = " ".join(f"0x{byte:02x}" for byte in data[start:end])
+    return (
+        f"{path} is not {encoding}: byte {shown} at position {start} "
+        f"(line {line}) does not decode; as {suggestion} line {line} reads {text.strip()!r}. "
+        f"Add load_args: {{encoding: {suggestion}}} {CATALOG_HINT}."
+    )
+
+
+def _separator_in(header: str, used: str) -> str | None:
+    """The separator a header line seems to use when it is not ``used``."""
+    counts = {sep: header.count(sep) for sep in SEPARATORS if sep != used}
+    best = max(counts, key=counts.get)
+    return best if counts[best] and used not in header else None
+
+
+def _separator_message(path: Path, header: str, sep: str) -> str:
+    return (
+        f"{path} looks {sep!r}-separated (its header is {header[:80]!r}) and was not split "
+        f'into columns; add load_args: {{sep: "{SEPARATORS[sep]}"}} {CATALOG_HINT}.'
+    )
 
 
 class RawTableDataset(AbstractDataset[None, pd.DataFrame]):
@@ -50,7 +110,23 @@ class RawTableDataset(AbstractDataset[None, pd.DataFrame]):
     def _read(self, path: Path) -> pd.DataFrame:
         if path.name.endswith(".parquet"):
             return pd.read_parquet(path, **self._load_args)
-        return pd.read_csv(path, **self._load_args)
+        encoding = self._load_args.get("encoding") or "utf-8"
+        used = self._load_args.get("sep", self._load_args.get("delimiter", ","))
+        try:
+            frame = pd.read_csv(path, **self._load_args)
+        except UnicodeDecodeError as error:
+            raise DatasetError(_encoding_message(path, encoding, error)) from error
+        except pd.errors.ParserError as error:
+            header = _raw_bytes(path).split(b"\n", 1)[0].decode(encoding, "replace")
+            sep = _separator_in(header, used)
+            if sep is None:
+                raise
+            raise DatasetError(_separator_message(path, header, sep)) from error
+        if len(frame.columns) == 1:
+            sep = _separator_in(str(frame.columns[0]), used)
+            if sep is not None:
+                raise DatasetError(_separator_message(path, str(frame.columns[0]), sep))
+        return frame
 
     def load(self) -> pd.DataFrame:
         paths = self._resolve()

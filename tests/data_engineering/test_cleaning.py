@@ -24,13 +24,13 @@ INTERMITTENT = [0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 1, 0, 3]
 
 
 def _raw_daily() -> pd.DataFrame:
-    """Series a: 2024-01-01, -02, -05 (two days missing); series b: -03, -04 (complete)."""
+    """Series a: 2024-01-01, -02, -05 (two days missing); series b: -04, -05 (complete)."""
     return pd.DataFrame(
         {
             "series_id": ["a", "a", "a", "b", "b"],
             "store_id": ["S1", "S1", "S1", "S2", "S2"],
             "date": pd.to_datetime(
-                ["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-03", "2024-01-04"]
+                ["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-04", "2024-01-05"]
             ),
             "demand": [5.0, 6.0, 7.0, 1.0, 2.0],
             "price": [2.0, 2.5, 3.0, 9.0, 9.0],
@@ -89,7 +89,11 @@ def test_complete_calendar_weekly_keeps_the_weekday():
         }
     )
     completed = complete_calendar(raw, "W-FRI", static_columns=["store_id", "dept_id"])
-    assert len(completed) == 4 + 1
+    # Series 2_1's last record is two weeks before the panel's end: it runs to the end too.
+    assert len(completed) == 4 + 3
+    trailing = completed[completed["series_id"] == "2_1"]
+    assert trailing["is_observed"].tolist() == [True, False, False]
+    assert trailing["store_id"].tolist() == ["2"] * 3
     series = completed[completed["series_id"] == "1_1"]
     assert series["date"].dt.strftime("%Y-%m-%d").tolist() == [
         "2010-02-05",
@@ -100,7 +104,6 @@ def test_complete_calendar_weekly_keeps_the_weekday():
     assert (completed["date"].dt.day_of_week == 4).all()
     assert series["is_observed"].tolist() == [True, False, False, True]
     assert series["store_id"].tolist() == ["1"] * 4
-    assert completed.loc[completed["series_id"] == "2_1", "is_observed"].tolist() == [True]
 
 
 # --- fill_unobserved --------------------------------------------------------------------------
@@ -260,13 +263,15 @@ def test_clean_panel_applies_the_policies_in_order():
         negative_policy="clip",
         outlier_threshold=5.0,
     )
-    assert cleaned["series_id"].tolist() == ["a", "a", "a", "a", "b", "b"]
-    assert cleaned["date"].dt.day.tolist() == [1, 2, 3, 4, 1, 2]
-    assert cleaned["demand"].tolist() == [10.0, 0.0, 0.0, 12.0, 3.0, 0.0]
+    # Series b's last record is two days before the panel's end: under missing_policy zero its
+    # trailing days are no-sale days, not a vanished series.
+    assert cleaned["series_id"].tolist() == ["a"] * 4 + ["b"] * 4
+    assert cleaned["date"].dt.day.tolist() == [1, 2, 3, 4, 1, 2, 3, 4]
+    assert cleaned["demand"].tolist() == [10.0, 0.0, 0.0, 12.0, 3.0, 0.0, 0.0, 0.0]
     assert cleaned["demand"].dtype == "float64"
-    assert cleaned["is_closed"].tolist() == [False, True, False, False, False, False]
-    assert cleaned["is_observed"].tolist() == [True, True, False, True, True, True]
-    assert cleaned["promo"].tolist() == [1.0, 0.0, 0.0, 1.0, 1.0, 0.0]
+    assert cleaned["is_closed"].tolist() == [False, True, False, False] + [False] * 4
+    assert cleaned["is_observed"].tolist() == [True, True, False, True, True, True, False, False]
+    assert cleaned["promo"].tolist() == [1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
     for flag in ("is_observed", "is_closed", "is_outlier"):
         assert cleaned[flag].dtype == bool
-    assert cleaned.index.tolist() == list(range(6))
+    assert cleaned.index.tolist() == list(range(8))

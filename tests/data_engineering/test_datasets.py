@@ -155,3 +155,61 @@ def test_glob_without_match_is_an_error(tmp_path):
 def test_describe(tmp_path):
     dataset = RawTableDataset(str(tmp_path / "x.csv"), load_args={"sep": ";"})
     assert dataset._describe() == {"filepath": str(tmp_path / "x.csv"), "load_args": {"sep": ";"}}
+
+
+# --- files a user's spreadsheet wrote: another encoding, another separator --------------------
+
+LATIN_1_ORDERS = "Order Number,Order Date,Item Name,Quantity\n1,03/08/2019 20:25,Crème brûlée,2\n"
+
+
+def _load_error(path: Path) -> str:
+    with pytest.raises(DatasetError) as error:
+        RawTableDataset(str(path)).load()
+    return str(error.value)
+
+
+def test_latin_1_file_names_the_byte_line_and_the_load_args_to_set(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_bytes(LATIN_1_ORDERS.encode("latin-1"))
+    assert _load_error(path) == (
+        f"{path} is not utf-8: byte 0xe8 at position 64 (line 2) does not decode; as latin-1 "
+        "line 2 reads '1,03/08/2019 20:25,Crème brûlée,2'. Add load_args: {encoding: latin-1} "
+        "to its catalog entry (for --env custom: custom_sales in conf/custom/catalog.yml)."
+    )
+    loaded = RawTableDataset(str(path), load_args={"encoding": "latin-1"}).load()
+    assert loaded["Item Name"].tolist() == ["Crème brûlée"]
+
+
+def test_cp1252_is_suggested_for_its_euro_and_curly_quotes_even_gzipped(tmp_path):
+    path = tmp_path / "orders.csv.gz"
+    path.write_bytes(gzip.compress("Item,Price\nChef’s naan,€2\n".encode("cp1252")))
+    message = _load_error(path)
+    assert "byte 0x92 at position 15 (line 2)" in message
+    assert "as cp1252 line 2 reads 'Chef’s naan,€2'" in message
+    assert "Add load_args: {encoding: cp1252}" in message
+
+
+def test_semicolon_file_suggests_sep(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text("Order Number;Order Date;Item Name;Quantity\n1;03/08/2019 20:25;Naan;2\n")
+    assert _load_error(path) == (
+        f"{path} looks ';'-separated (its header is 'Order Number;Order Date;Item Name;Quantity') "
+        'and was not split into columns; add load_args: {sep: ";"} to its catalog entry (for '
+        "--env custom: custom_sales in conf/custom/catalog.yml)."
+    )
+    loaded = RawTableDataset(str(path), load_args={"sep": ";"}).load()
+    assert loaded.columns.tolist() == ["Order Number", "Order Date", "Item Name", "Quantity"]
+
+
+def test_semicolon_file_with_decimal_commas_and_tab_file_suggest_sep(tmp_path):
+    (tmp_path / "a.csv").write_text("Item;Price;Qty\nNaan;2,5;1\nRaita;1,5,0;2\n")
+    with pytest.raises(DatasetError, match=r"looks ';'-separated .* \{sep: \";\"\}"):
+        RawTableDataset(str(tmp_path / "a.csv")).load()
+    (tmp_path / "b.csv").write_text("Item\tQty\nNaan\t1\n")
+    with pytest.raises(DatasetError, match=r"looks '\\t'-separated .* \{sep: \"\\t\"\}"):
+        RawTableDataset(str(tmp_path / "b.csv")).load()
+
+
+def test_a_genuine_single_column_file_is_read(tmp_path):
+    (tmp_path / "ids.csv").write_text("Store\n1\n2\n")
+    assert RawTableDataset(str(tmp_path / "ids.csv")).load()["Store"].tolist() == [1, 2]

@@ -134,3 +134,15 @@ def test_quality_chart_shows_least_covered_series_first(report):
     assert list(figure.data[0].y) == [1, 5]
     assert list(figure.data[1].y) == [1, 3]
     assert "(2 least-covered of 3)" in figure.layout.title.text
+
+
+def test_quality_summary_adds_the_source_counts_the_panel_lost(report):
+    source_summary = {
+        "source": "custom",
+        "input_counts": {"negative_lines": 4, "duplicate_lines_dropped": 2},
+    }
+    totals = quality_summary(report, source_summary)
+    assert totals["negatives"] == 1  # what the cleaned panel still holds
+    assert totals["source_negative_lines"] == 4
+    assert totals["source_duplicate_lines_dropped"] == 2
+    assert quality_summary(report, {"source": "walmart"}) == quality_summary(report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +105,8 @@ def rossmann():
 
 def test_rossmann_rows_series_and_totals(rossmann):
     panel, _, summary = rossmann
-    assert len(panel) == 5 + 3
+    # Store 2's last record (Jan 8) is before the panel's end: it runs to Jan 10 unobserved.
+    assert len(panel) == 5 + 5
     assert panel["series_id"].unique().tolist() == ["1", "2"]
     assert panel["store_id"].tolist() == panel["series_id"].tolist()
     assert int(panel["is_observed"].sum()) == 7
@@ -167,7 +169,9 @@ def test_rossmann_customers_and_weather_are_past_only(rossmann):
         "school_holiday",
     ]
     assert not set(summary.past_covariates) & set(summary.known_covariates)
-    assert _rows(panel, "2")["customers"].tolist() == [20.0, 21.0, 22.0]
+    customers = _rows(panel, "2")["customers"]
+    assert customers.iloc[:3].tolist() == [20.0, 21.0, 22.0]
+    assert customers.iloc[3:].isna().all()  # past-only: unknown on the trailing days
     # Column order: keys, then known and past covariates, flags last.
     assert panel.columns.tolist()[:4] == ["series_id", "store_id", "date", "demand"]
     assert panel.columns.tolist()[-2:] == ["is_observed", "is_closed"]
@@ -179,9 +183,10 @@ def test_rossmann_weather_joined_per_state_partition(rossmann):
     # Store 1 is in HE (weather_HE); the missing day gets its weather too.
     assert he["mean_temperature_c"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
     # Store 2 is in "HB,NI", whose file is weather_HBNI.
-    assert hbni["mean_temperature_c"].tolist() == [10.0, 11.0, 12.0]
-    assert hbni["is_rain"].tolist() == [0.0, 1.0, 0.0]
-    assert hbni["precipitation_mm"].tolist() == [0.0, 0.5, 0.0]
+    # Its trailing unobserved days (Jan 9-10) get their weather too.
+    assert hbni["mean_temperature_c"].tolist() == [10.0, 11.0, 12.0, 13.0, 14.0]
+    assert hbni["is_rain"].tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]
+    assert hbni["precipitation_mm"].tolist() == [0.0, 0.5, 0.0, 0.0, 0.0]
     assert np.isnan(hbni.loc["01-06", "cloud_cover"])
     assert "state" not in panel.columns
     assert attributes.set_index("series_id")["state"].to_dict() == {"1": "HE", "2": "HBNI"}
@@ -213,7 +218,7 @@ def test_rossmann_weather_files_read_with_glob(tmp_path: Path):
 
     stores, store_states = _rossmann_side_tables()
     panel, _, _ = build_rossmann_panel(_rossmann_train(), stores, store_states, weather)
-    assert _rows(panel, "2")["mean_temperature_c"].tolist() == [10.0, 11.0, 12.0]
+    assert _rows(panel, "2")["mean_temperature_c"].tolist() == [10.0, 11.0, 12.0, 13.0, 14.0]
     assert _rows(panel, "1")["is_rain"].tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]
     assert panel["cloud_cover"].isna().all()
 
@@ -223,7 +228,8 @@ def test_rossmann_cleaned_with_nan_policy(rossmann):
     cleaned = clean_panel(panel, summary.known_covariates, "nan", "keep", 5.0)
     assert cleaned["is_closed"].dtype == bool
     assert int(cleaned["is_closed"].sum()) == 1
-    assert int(cleaned["demand"].isna().sum()) == 1
+    # Unknown under the nan policy: store 1's missing Jan 8, store 2's trailing Jan 9-10.
+    assert int(cleaned["demand"].isna().sum()) == 1 + 2
     assert cleaned["demand"].sum() == 980.0
 
 
@@ -289,7 +295,8 @@ def test_walmart_stores_with_cr_line_endings_are_read(tmp_path):
 def test_walmart_rows_series_and_weekly_dates(walmart):
     panel, _, summary = walmart
     assert panel["series_id"].unique().tolist() == ["1_1", "1_3", "2_1"]
-    assert panel.groupby("series_id").size().to_dict() == {"1_1": 4, "1_3": 1, "2_1": 2}
+    # Every series runs to the panel's last week, whatever its last record.
+    assert panel.groupby("series_id").size().to_dict() == {"1_1": 4, "1_3": 4, "2_1": 4}
     assert (panel["date"].dt.day_of_week == 4).all()
     assert summary.frequency == "W-FRI"
     assert summary.keys == ["store_id", "dept_id"]
@@ -375,7 +382,8 @@ def recruit():
 
 def test_recruit_closed_day_is_a_missing_row(recruit):
     panel, _, summary = recruit
-    assert len(panel) == 4 + 2
+    # air_b's last visit is Jan 3: its Jan 4 is a missing (closed) day too.
+    assert len(panel) == 4 + 3
     assert panel.groupby("series_id")["demand"].sum().to_dict() == {"air_a": 67.0, "air_b": 16.0}
     store = _rows(panel, "air_a")
     assert store["is_observed"].tolist() == [True, True, False, True]
@@ -391,7 +399,7 @@ def test_recruit_closed_policy_marks_the_missing_day_closed(recruit):
     store = _rows(cleaned, "air_a")
     assert store["is_closed"].tolist() == [False, False, True, False]
     assert store["demand"].tolist() == [25.0, 30.0, 0.0, 12.0]
-    assert not _rows(cleaned, "air_b")["is_closed"].any()
+    assert _rows(cleaned, "air_b")["is_closed"].tolist() == [False, False, True]
 
 
 def test_recruit_attributes_only_for_series_with_visits(recruit):
@@ -455,16 +463,28 @@ def test_custom_day_first_dates_and_order_lines_summed():
     assert int(papadum["is_observed"].sum()) == 3
     naan = _rows(panel, "Garlic Naan")
     assert naan["demand"].tolist()[0] == 1.0
-    assert naan["is_observed"].tolist() == [True, False, True]
+    # Naan's last order is days before the export's end: its calendar still runs to Aug 12.
+    assert naan.index[-1] == "08-12"
+    assert naan["is_observed"].tolist()[:3] == [True, False, True]
+    assert not naan["is_observed"].iloc[3:].any()
     assert panel["demand"].sum() == _orders()["Quantity"].sum() == 16
     assert summary.keys == ["item_id"]
     assert summary.source_files == {"sales": 6}
     assert summary.notes == ["rows sharing a series and period combined by 'sum'"]
+    assert summary.input_counts == {
+        "negative_lines": 0,
+        "identical_lines_kept": 0,
+        "negative_periods": 0,
+        "single_period_series": 0,
+    }
     assert sorted(attributes["series_id"]) == ["Garlic Naan", "Plain Papadum"]
 
 
 def test_custom_weekly_periods_end_on_the_declared_weekday():
-    panel, _, _ = build_custom_panel(_orders(), {**MAPPING, "frequency": "W-SUN"})
+    # Aug 3 to Aug 12 covers neither its first nor its last week fully: kept here on purpose.
+    mapping = {**MAPPING, "frequency": "W-SUN", "partial_periods": "keep"}
+    panel, _, summary = build_custom_panel(_orders(), mapping)
+    assert summary.input_counts["partial_periods_kept"] == 2
     papadum = _rows(panel, "Plain Papadum")
     assert papadum.index.tolist() == ["08-04", "08-11", "08-18"]
     assert papadum["demand"].tolist()[0] == 6.0
@@ -475,8 +495,11 @@ def test_custom_weekly_periods_end_on_the_declared_weekday():
 def test_custom_aggregate_error_refuses_duplicates():
     with pytest.raises(
         DataValidationError,
-        match=r"custom sales: 2 of 6 rows share their \(series_id, date\) with another row.*"
-        r"'series_id': 'Plain Papadum'",
+        match=re.escape(
+            "custom sales: 2 of 6 lines share their (series_id, date) with another line; "
+            "expected one line per key (e.g. ('Plain Papadum', 2019-08-03) on lines 2, 4); "
+            "set aggregate: sum (or mean) in data_source to combine them."
+        ),
     ):
         build_custom_panel(_orders(), {**MAPPING, "aggregate": "error"})
 

@@ -10,10 +10,13 @@ import pandas as pd
 import pytest
 
 from inventory_optimization.panel import DataValidationError
+from inventory_optimization.panel.inspection import inspect_dates
 from inventory_optimization.panel.validation import (
+    check_declared_frequency,
     check_frequency,
     check_unique,
     require_columns,
+    require_periods,
     require_rows,
     to_dates,
     to_numeric,
@@ -76,8 +79,8 @@ def test_to_numeric_reports_text_with_row_and_value():
     with pytest.raises(
         DataValidationError,
         match=_exact(
-            "rossmann train: column 'Sales' must be numeric and present; 2 of 4 rows are not "
-            "(row 1: 'abc', row 3: 'n/a')."
+            "rossmann train: column 'Sales' must be numeric and present; 2 of 4 lines are not "
+            "(line 3: 'abc', line 5: 'n/a'); correct or remove those lines."
         ),
     ):
         to_numeric(frame, "Sales", "rossmann train")
@@ -88,7 +91,7 @@ def test_to_numeric_counts_missing_values_unless_allowed():
     with pytest.raises(
         DataValidationError,
         match=_exact(
-            "column 'Customers' must be numeric and present; 1 of 3 rows are not (row 1: nan)"
+            "column 'Customers' must be numeric and present; 1 of 3 lines are not (line 3: nan)"
         ),
     ):
         to_numeric(frame, "Customers", "rossmann train")
@@ -103,7 +106,7 @@ def test_to_numeric_with_missing_allowed_still_refuses_text():
     with pytest.raises(
         DataValidationError,
         match=_exact(
-            "walmart features: column 'CPI' must be numeric; 1 of 3 rows are not (row 2: 'NA?')"
+            "walmart features: column 'CPI' must be numeric; 1 of 3 lines are not (line 4: 'NA?')"
         ),
     ):
         to_numeric(frame, "CPI", "walmart features", allow_missing=True)
@@ -114,8 +117,8 @@ def test_to_dates_reports_unparseable_date():
     with pytest.raises(
         DataValidationError,
         match=_exact(
-            "rossmann train: column 'Date' must hold dates (a parseable date); 1 of 3 rows do "
-            "not parse (row 2: '2015-13-45')."
+            "rossmann train: column 'Date' must hold dates (a parseable date); 1 of 3 lines do "
+            "not parse (line 4: '2015-13-45'); correct or remove those lines."
         ),
     ):
         to_dates(frame, "Date", "rossmann train")
@@ -123,7 +126,7 @@ def test_to_dates_reports_unparseable_date():
 
 def test_to_dates_reports_missing_date():
     frame = pd.DataFrame({"Date": ["2015-01-05", None]})
-    with pytest.raises(DataValidationError, match=r"1 of 2 rows do not parse \(row 1: nan\)"):
+    with pytest.raises(DataValidationError, match=r"1 of 2 lines do not parse \(line 3: nan\)"):
         to_dates(frame, "Date", "rossmann train")
 
 
@@ -133,7 +136,7 @@ def test_to_dates_with_format_names_the_format():
         DataValidationError,
         match=_exact(
             "custom sales: column 'Order Date' must hold dates (format '%d/%m/%Y %H:%M'); "
-            "1 of 2 rows do not parse (row 1: '2019-08-04 19:00')."
+            "1 of 2 lines do not parse (line 3: '2019-08-04 19:00'); correct or remove those lines."
         ),
     ):
         to_dates(frame, "Order Date", "custom sales", date_format="%d/%m/%Y %H:%M")
@@ -159,10 +162,18 @@ def test_check_unique_reports_duplicate_keys_with_example():
         DataValidationError,
         match=_exact(
             "rossmann train: 2 of 3 rows share their (series_id, date) with another row; expected "
-            "one row per key (e.g. {'series_id': '1', 'date': Timestamp('2015-01-06 00:00:00')}"
+            "one row per key (e.g. ('1', 2015-01-06) in 2 rows)."
         ),
     ):
         check_unique(frame, ["series_id", "date"], "rossmann train")
+    with pytest.raises(
+        DataValidationError,
+        match=_exact(
+            "x: 2 of 3 lines share their (series_id, date) with another line; expected one line "
+            "per key (e.g. ('1', 2015-01-06) on lines 2, 3); remove them."
+        ),
+    ):
+        check_unique(frame, ["series_id", "date"], "x", lines=True, fix="remove them")
 
 
 def test_check_frequency_reports_a_thursday_in_friday_weeks():
@@ -171,7 +182,7 @@ def test_check_frequency_reports_a_thursday_in_friday_weeks():
         DataValidationError,
         match=_exact(
             "walmart train: column 'date' has 1 of 3 rows off the declared frequency 'W-FRI' "
-            "(e.g. '2010-02-11 00:00 (Thu)')."
+            "(e.g. '2010-02-11 00:00 (Thu)'); declare the frequency the dates are on."
         ),
     ):
         check_frequency(dates, "W-FRI", "walmart train")
@@ -305,7 +316,8 @@ def test_rossmann_reports_non_numeric_sales():
     with pytest.raises(
         DataValidationError,
         match=_exact(
-            "rossmann train: column 'Sales' must be numeric and present; 1 of 3 rows are not (row 1: '1.2k')."
+            "rossmann train: column 'Sales' must be numeric and present; 1 of 3 lines are not "
+            "(line 3: '1.2k'); correct or remove those lines."
         ),
     ):
         build_rossmann_panel(train, stores, states, weather)
@@ -318,7 +330,8 @@ def test_rossmann_reports_unparseable_date():
     with pytest.raises(
         DataValidationError,
         match=_exact(
-            "rossmann train: column 'Date' must hold dates (a parseable date); 1 of 3 rows do not parse (row 2: '31.01.2015')."
+            "rossmann train: column 'Date' must hold dates (a parseable date); 1 of 3 lines do "
+            "not parse (line 4: '31.01.2015'); correct or remove those lines."
         ),
     ):
         build_rossmann_panel(train, stores, states, weather)
@@ -331,8 +344,9 @@ def test_rossmann_reports_duplicate_store_day():
     with pytest.raises(
         DataValidationError,
         match=_exact(
-            "rossmann train: 2 of 3 rows share their (series_id, date) with another row; expected "
-            "one row per key (e.g. {'series_id': '1', 'date': Timestamp('2015-01-07 00:00:00')}"
+            "rossmann train: 2 of 3 lines share their (series_id, date) with another line; "
+            "expected one line per key (e.g. ('1', 2015-01-07) on lines 3, 4); remove the "
+            "repeated lines."
         ),
     ):
         build_rossmann_panel(train, stores, states, weather)
@@ -385,8 +399,9 @@ def test_walmart_reports_a_thursday_among_friday_weeks():
     with pytest.raises(
         DataValidationError,
         match=_exact(
-            "walmart train: column 'date' has 1 of 3 rows off the declared frequency 'W-FRI' "
-            "(e.g. '2010-02-11 00:00 (Thu)')."
+            "walmart train: column 'date' has 1 of 3 lines off the declared frequency 'W-FRI' "
+            "(line 3: '2010-02-11 00:00 (Thu)'); correct or remove those lines, or declare the "
+            "frequency the dates are on."
         ),
     ):
         build_walmart_panel(train, features, stores)
@@ -420,7 +435,8 @@ def test_recruit_reports_empty_visits_and_bad_visitors():
     with pytest.raises(
         DataValidationError,
         match=_exact(
-            "recruit air_visit_data: column 'visitors' must be numeric and present; 1 of 1 rows are not (row 0: 'x')."
+            "recruit air_visit_data: column 'visitors' must be numeric and present; 1 of 1 lines "
+            "are not (line 2: 'x'); correct or remove those lines."
         ),
     ):
         build_recruit_panel(visits, info, date_info)
@@ -439,7 +455,75 @@ def test_custom_reports_month_first_date_under_day_first_format():
     with pytest.raises(
         DataValidationError,
         match=_exact(
-            "custom sales: column 'Order Date' must hold dates (format '%d/%m/%Y %H:%M'); 1 of 2 rows do not parse (row 1: '08/13/2019 19:00')."
+            "custom sales: column 'Order Date' must hold dates (format '%d/%m/%Y %H:%M'); 1 of 2 "
+            "lines do not parse (line 3: '08/13/2019 19:00'); correct those lines, or set "
+            "date_format (or dayfirst: true) in data_source to match them."
         ),
     ):
         build_custom_panel(sales, mapping)
+
+
+# --- file lines, numbers out of range, declared frequency ------------------------------------
+
+
+def test_lines_of_a_glob_table_are_counted_per_file():
+    weather = pd.DataFrame(
+        {
+            "Date": ["2015-01-06", "2015-01-07", "2015-01-06", "bad"],
+            "partition": ["weather_BY", "weather_BY", "weather_HE", "weather_HE"],
+        }
+    )
+    with pytest.raises(DataValidationError, match=_exact("(weather_HE line 3: 'bad')")):
+        to_dates(weather, "Date", "rossmann weather")
+
+
+def test_to_numeric_refuses_infinite_and_absurd_values_in_every_adapter():
+    frame = pd.DataFrame({"Sales": [1.0, np.inf, 2e12, 3.0]})
+    with pytest.raises(
+        DataValidationError,
+        match=_exact(
+            "rossmann train: column 'Sales' must hold finite numbers of magnitude at most "
+            "1e+12; 2 of 4 lines do not (line 3: inf, line 4: 2000000000000.0); correct or "
+            "remove those lines."
+        ),
+    ):
+        to_numeric(frame, "Sales", "rossmann train")
+    assert to_numeric(frame.iloc[[0, 3]], "Sales", "x").tolist() == [1.0, 3.0]
+
+
+def test_declared_frequency_is_checked_against_what_the_dates_look_like():
+    fridays = inspect_dates(pd.Series(pd.date_range("2010-02-05", periods=5, freq="W-FRI")))
+    assert fridays.describe() == "its 5 dates are 7 days apart, all on Fridays"
+    check_declared_frequency(fridays, "W-FRI", "walmart train", "Date")
+    with pytest.raises(DataValidationError, match=_exact("set frequency: W-FRI in data_source.")):
+        check_declared_frequency(fridays, "D", "walmart train", "Date")
+    with pytest.raises(
+        DataValidationError, match=_exact("which 'W-SUN' would relabel to the following Sunday")
+    ):
+        check_declared_frequency(fridays, "W-SUN", "walmart train", "Date")
+    # Three dates are too few to tell weekly data from a sparse daily file.
+    check_declared_frequency(
+        inspect_dates(pd.Series(pd.date_range("2010-02-05", periods=3, freq="W-FRI"))),
+        "D",
+        "x",
+        "Date",
+    )
+    days = inspect_dates(pd.Series(pd.date_range("2010-02-05", periods=10, freq="D")))
+    check_declared_frequency(days, "D", "x", "Date")
+    check_declared_frequency(days, "W-SUN", "x", "Date")
+
+
+def test_require_periods_names_the_count_and_the_minimum():
+    with pytest.raises(
+        DataValidationError,
+        match=_exact(
+            "x: column 'Date' covers 1 week (2010-02-05); the panel needs at least 2 weeks; "
+            "export more."
+        ),
+    ):
+        require_periods(
+            pd.Series(pd.to_datetime(["2010-02-05"] * 3)), "W-FRI", "x", "Date", fix="export more"
+        )
+    require_periods(
+        pd.Series(pd.to_datetime(["2010-02-05", "2010-02-12"])), "W-FRI", "x", "Date", fix=""
+    )

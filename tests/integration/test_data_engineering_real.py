@@ -104,10 +104,12 @@ def test_recruit_panel_marks_missing_days_closed():
 def test_custom_mapping_turns_order_lines_into_daily_demand():
     raw_dir = shared_dataset("takeaway_london")
     panel, metadata, report = _run("custom", raw_dir)
-    orders = pd.read_csv(raw_dir / "orders.csv.gz")
+    # Exact repeats of an order line (same order number, item, time, quantity) are dropped.
+    orders = pd.read_csv(raw_dir / "orders.csv.gz").drop_duplicates()
 
     _check_contract(panel, metadata, report)
     assert panel["demand"].sum() == pytest.approx(orders["Quantity"].sum())
+    assert metadata["input_counts"]["duplicate_lines_dropped"] == 128
     assert panel["series_id"].nunique() == orders["Item Name"].nunique() == 248
     dates = pd.to_datetime(orders["Order Date"], format="%d/%m/%Y %H:%M").dt.normalize()
     assert panel["date"].min() == dates.min() and panel["date"].max() == dates.max()

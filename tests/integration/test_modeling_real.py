@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from inventory_optimization.retention import latest_version
 from tests.conftest import PROJECT_ROOT, run_kedro, shared_dataset
 
 pytestmark = pytest.mark.real_data
@@ -41,9 +42,9 @@ def test_recruit_end_to_end_writes_every_modeling_output():
 
     output = PROJECT_ROOT / "data" / "07_model_output" / "recruit"
     reporting = PROJECT_ROOT / "data" / "08_reporting" / "recruit"
-    holdout = pd.read_parquet(output / "holdout_forecasts.parquet")
+    holdout = pd.read_parquet(latest_version(output / "holdout_forecasts.parquet"))
     forecast = pd.read_parquet(output / "demand_forecast.parquet")
-    leaderboard = pd.read_csv(reporting / "model_leaderboard.csv")
+    leaderboard = pd.read_csv(latest_version(reporting / "model_leaderboard.csv"))
     importances = pd.read_csv(reporting / "feature_importances.csv")
     cards = sorted((reporting / "model_card.json").glob("*/model_card.json"))
     card = json.loads(cards[-1].read_text())
@@ -81,8 +82,8 @@ def test_recruit_end_to_end_writes_every_modeling_output():
         assert versions, f"no versioned artifact for {model}"
 
     # Inventory optimization on the same run: the plan, the backtest and the trajectories.
-    plan = pd.read_csv(reporting / "replenishment_plan.csv")
-    backtest = pd.read_csv(reporting / "policy_backtest.csv")
+    plan = pd.read_csv(latest_version(reporting / "replenishment_plan.csv"))
+    backtest = pd.read_csv(latest_version(reporting / "policy_backtest.csv"))
     trajectories = pd.read_parquet(output / "inventory_trajectories.parquet")
     assert plan["series_id"].nunique() == forecast["series_id"].nunique()
     assert (plan["order_qty"] >= 0).all() and (plan["policy"] == "newsvendor").all()

@@ -1,13 +1,23 @@
-"""Optuna tuning on a toy objective: resuming, pruning, fixed parameters, empty budgets."""
+"""Optuna tuning on a toy objective: resuming, pruning, fixed parameters, empty budgets, studies
+keyed on the content of the tuning data, trials left running by a killed process."""
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 
+import numpy as np
 import optuna
+import pandas as pd
 import pytest
 
-from inventory_optimization.models.tuning import sample_params, study_name, tune
+from inventory_optimization.models.tuning import (
+    content_fingerprint,
+    sample_params,
+    study_name,
+    tune,
+)
 
 SPACE = {"x": {"type": "float", "low": -10.0, "high": 10.0}}
 FIXED = {"k": 1, "kind": "toy"}
@@ -163,3 +173,107 @@ def test_study_name_changes_with_space_and_data_only():
     assert name != study_name("xgboost", SPACE, {"rows": 11, "folds": ["2024-01-01"]})
     assert name != study_name("xgboost", {"y": SPACE["x"]}, {"rows": 10, "folds": ["2024-01-01"]})
     assert name != study_name("lstm", SPACE, {"rows": 10, "folds": ["2024-01-01"]})
+    with_data = study_name("xgboost", SPACE, {"rows": 10, "folds": ["2024-01-01"]}, "ab12" * 10)
+    assert with_data == f"{name}-ab12ab12"
+
+
+# --- studies keyed on the content of the tuning data --------------------------------------------
+
+COLUMNS = ["demand", "lag_1", "promo"]
+
+
+def _rows(scale: float = 1.0) -> pd.DataFrame:
+    """A small tuning table; ``scale`` multiplies the quantities (same shape, new content)."""
+    demand = np.arange(40, dtype=float) * scale
+    return pd.DataFrame(
+        {
+            "series_id": pd.Categorical(["a", "b"] * 20),
+            "demand": demand,
+            "lag_1": np.r_[np.nan, demand[:-1]].astype("float32"),
+            "promo": [False, True] * 20,
+        }
+    )
+
+
+def test_content_fingerprint_follows_values_not_shape():
+    rows = _rows()
+    same = content_fingerprint(rows.copy(), COLUMNS)
+    assert content_fingerprint(rows, COLUMNS) == same
+    assert re.fullmatch(r"[0-9a-f]{40}", same)
+    assert content_fingerprint(_rows(10.0), COLUMNS) != same  # ten times the quantities
+    changed = rows.copy()
+    changed.loc[7, "lag_1"] = 99.0
+    assert content_fingerprint(changed, COLUMNS) != same
+    # Only the listed columns and the given rows count.
+    relabelled = rows.assign(series_id=pd.Categorical(["c", "d"] * 20))
+    assert content_fingerprint(relabelled, COLUMNS) == same
+    positions = np.arange(10)
+    edited_outside = rows.copy()
+    edited_outside.loc[30, "demand"] = -1.0
+    assert content_fingerprint(edited_outside, COLUMNS, positions) == content_fingerprint(
+        rows, COLUMNS, positions
+    )
+    assert content_fingerprint(rows, COLUMNS, positions) != same
+
+
+def _name(rows: pd.DataFrame) -> str:
+    settings = {"rows": len(rows), "folds": ["2024-01-01"], "features": len(COLUMNS) - 1}
+    return study_name("toy", SPACE, settings, content_fingerprint(rows, COLUMNS))
+
+
+def test_new_data_of_the_same_shape_starts_a_new_study(tmp_path, caplog):
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    old, new = _rows(), _rows(10.0)
+    assert old.shape == new.shape
+    first = _name(old)
+    tune("toy", _options(3), Toy(), 2, storage, first, seed=0)
+
+    # Same content: the study is resumed and runs no new trial.
+    assert _name(old.copy()) == first
+    toy = Toy()
+    with caplog.at_level(logging.INFO, logger="inventory_optimization.models.tuning"):
+        tune("toy", _options(3), toy, 2, storage, _name(old.copy()), seed=0)
+    assert toy.calls == []
+    assert (
+        f"toy: resuming study '{first}' with 3 completed and 0 pruned trials; 0 new to run"
+        in caplog.messages
+    )
+
+    # New content of the same shape: a new study (same settings part), with its own trials.
+    caplog.clear()
+    second = _name(new)
+    assert second != first
+    assert second.rsplit("-", 1)[0] == first.rsplit("-", 1)[0]
+    toy = Toy()
+    with caplog.at_level(logging.INFO, logger="inventory_optimization.models.tuning"):
+        _, trials, _ = tune("toy", _options(3), toy, 2, storage, second, seed=0)
+    assert len(trials) == 3 and len({x for x, _ in toy.calls}) == 3
+    assert f"toy: new study '{second}'; 3 trials to run" in caplog.messages
+    assert sorted(optuna.get_all_study_names(storage)) == sorted([first, second])
+    assert len(optuna.load_study(study_name=first, storage=storage).trials) == 3
+
+
+def test_a_trial_left_running_is_marked_failed_on_the_next_start(tmp_path, caplog):
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    tune("toy", _options(2), Toy(), 2, storage, "toy-study", seed=0)
+    # A process that was killed mid-trial leaves the trial RUNNING in the store.
+    optuna.load_study(study_name="toy-study", storage=storage).ask()
+    study = optuna.load_study(study_name="toy-study", storage=storage)
+    assert [t.state.name for t in study.trials].count("RUNNING") == 1
+
+    toy = Toy()
+    with caplog.at_level(logging.INFO, logger="inventory_optimization.models.tuning"):
+        _, trials, _ = tune("toy", _options(3), toy, 2, storage, "toy-study", seed=0)
+    states = trials.set_index("number")["state"]
+    assert states.loc[2] == "FAIL"
+    assert "RUNNING" not in set(states)
+    assert states.isin(["COMPLETE", "PRUNED"]).sum() == 3  # the budget counts finished trials
+    assert len({x for x, _ in toy.calls}) == 1
+    assert (
+        "toy: 1 trial(s) of study 'toy-study' left RUNNING by an interrupted run marked FAIL"
+        in caplog.messages
+    )
+    assert (
+        "toy: resuming study 'toy-study' with 2 completed and 0 pruned trials; 1 new to run"
+        in caplog.messages
+    )

@@ -11,6 +11,7 @@ import plotly.io
 import pytest
 
 from inventory_optimization.reporting import charts, summary
+from inventory_optimization.retention import latest_version
 
 
 def _holdout(n_series: int = 10, days: int = 14, seed: int = 0) -> pd.DataFrame:
@@ -199,7 +200,8 @@ def test_default_run_writes_every_chart_and_the_summary(default_run):
         assert figure.data, f"{path.name} has no traces"
     latest = sorted((reporting / "summary_report.html").iterdir())[-1] / "summary_report.html"
     page = latest.read_text()
-    leaderboard = pd.read_csv(reporting / "model_leaderboard.csv").set_index("model")
+    board = latest_version(reporting / "model_leaderboard.csv")
+    leaderboard = pd.read_csv(board).set_index("model")
     assert f"{leaderboard.loc['ensemble', 'score']:.4g}" in page
     assert page.count("plotly.js v") == 1
     assert (

@@ -8,7 +8,9 @@ declaring its columns in the ``FeatureCatalog`` as it builds them.
 
 from .build import (
     KEY_COLUMNS,
+    HistoryTooShortError,
     build_model_input,
+    check_origins,
     feature_columns,
     fold_origins,
     forecast_origins,
@@ -18,7 +20,9 @@ from .profile import FeatureTransforms, fit_transforms
 __all__ = [
     "KEY_COLUMNS",
     "FeatureTransforms",
+    "HistoryTooShortError",
     "build_model_input",
+    "check_origins",
     "feature_columns",
     "fit_transforms",
     "fold_origins",

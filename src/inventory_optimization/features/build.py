@@ -48,6 +48,41 @@ def forecast_origins(
     return pd.DatetimeIndex(sorted({*history, *map(pd.Timestamp, fold_origins), panel_end}))
 
 
+class HistoryTooShortError(ValueError):
+    """The configured origins, folds and horizon need more history than the panel holds."""
+
+
+def check_origins(
+    first_date: pd.Timestamp,
+    last_date: pd.Timestamp,
+    frequency: str,
+    protocol_origin: pd.Timestamp,
+    origins: pd.DatetimeIndex,
+    block: str,
+) -> None:
+    """Refuse, in one sentence with the numbers and the parameter to change, a protocol origin
+    outside the panel or off its grid, and origins (history and CV folds) before its start."""
+    period = Frequency.of(frequency)
+    first, last, origin = pd.Timestamp(first_date), pd.Timestamp(last_date), protocol_origin
+    available = int((last - first) / period.step) + 1
+    span = f"{first.date()} to {last.date()}"
+    if not first <= origin <= last or (origin - first) % period.step:
+        raise HistoryTooShortError(
+            f"protocol.origin {origin.date()} is not a period of the panel ({span}, "
+            f"{available} {period.unit}, one every {period.days_per_period} day(s)); set "
+            f"protocol.origin to a date of the panel between {first.date()} and {last.date()}."
+        )
+    earliest = origins.min()
+    if earliest < first:
+        needed = int((last - earliest) / period.step) + 1
+        raise HistoryTooShortError(
+            f"The panel holds {available} {period.unit} ({span}), but the configured origins "
+            f"need {needed}: the earliest, {earliest.date()}, is before the data starts; lower "
+            f"features.origins.{block}.count or .step, cross_validation.n_folds or .step, or "
+            f"set protocol.origin later."
+        )
+
+
 def fold_origins(
     protocol_origin: pd.Timestamp, frequency: str, n_folds: int, step: int
 ) -> list[pd.Timestamp]:

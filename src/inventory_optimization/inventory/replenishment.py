@@ -145,9 +145,38 @@ def plan_orders(
     settings: Mapping,
     periods_per_year: float,
     period_days: int,
+    not_planned: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Today's order per series: levels from the forecast, the position, packs and MOQ, then
-    the shared budget / capacity (MILP) when set."""
+    the shared budget / capacity (MILP) when set.
+
+    ``not_planned`` maps series that get no order (e.g. discontinued) to the reason; they are
+    listed after the planned series with their position, ``order_qty`` 0 and that reason in
+    ``status`` (``planned`` for the others), so the plan always has every series.
+    """
+    not_planned = dict(not_planned or {})
+    held = positions[positions["series_id"].isin(not_planned)]
+    forecast = forecast[~forecast["series_id"].isin(not_planned)]
+    positions = positions[~positions["series_id"].isin(not_planned)]
+    planned = _plan_series(forecast, items, positions, settings, periods_per_year, period_days)
+    planned["status"] = "planned"
+    if not not_planned:
+        return planned
+    listed = pd.DataFrame({"series_id": list(not_planned), "status": list(not_planned.values())})
+    listed = listed.merge(held[["series_id", "on_hand", "on_order"]], on="series_id", how="left")
+    listed = listed.assign(order_qty=0.0, order_value=0.0)
+    listed["as_of_date"] = planned["as_of_date"].max() if len(planned) else pd.NaT
+    return pd.concat([planned, listed], ignore_index=True)
+
+
+def _plan_series(
+    forecast: pd.DataFrame,
+    items: pd.DataFrame,
+    positions: pd.DataFrame,
+    settings: Mapping,
+    periods_per_year: float,
+    period_days: int,
+) -> pd.DataFrame:
     forecast = validate_quantiles(without_returns(forecast))
     cube, levels, series, dates = quantile_array(forecast)
     missing = sorted(set(positions["series_id"]) - set(series))

@@ -3,6 +3,12 @@
 TPE with a fixed seed; a median pruner stops a trial after a fold whose running score is worse
 than the median of earlier trials at that fold; the study lives in SQLite so that a rerun
 resumes it and optuna-dashboard can open it.
+
+A study is named after the model, its search-relevant settings and a content fingerprint of
+the rows it tunes on, so new data of the same shape starts a new study instead of resuming the
+old one. Trials left ``RUNNING`` by a process that was killed are marked ``FAIL`` when the study
+is opened again: the run lock (one run per environment, ``run_lock.py``) guarantees that no
+other process is still running them.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import optuna
@@ -45,10 +51,34 @@ def sample_params(trial: optuna.Trial, space: Mapping) -> dict:
     return params
 
 
-def study_name(model: str, space: Mapping, fingerprint: Mapping) -> str:
-    """Same model, search space and data: same study, so a rerun resumes it."""
-    digest = hashlib.sha1(json.dumps([space, fingerprint], sort_keys=True, default=str).encode())
-    return f"{model}-{digest.hexdigest()[:10]}"
+def content_fingerprint(
+    rows: pd.DataFrame, columns: Sequence[str], positions: np.ndarray | None = None
+) -> str:
+    """sha1 of the values of ``columns`` in the rows at ``positions`` (all rows if None):
+    equal values in the same order give the same fingerprint, whatever the shape says."""
+    table = rows[[c for c in columns if c in rows.columns]]
+    if positions is not None:
+        table = table.iloc[np.asarray(positions)]
+    digest = hashlib.sha1(",".join(map(str, table.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def study_name(model: str, space: Mapping, settings: Mapping, data: str | None = None) -> str:
+    """``<model>-<settings>-<data>``: same model, search space and settings (``settings``) and
+    same tuning rows (``data``, a ``content_fingerprint``) give the same study, so a rerun
+    resumes it; new data, even of the same shape, starts a new one."""
+    digest = hashlib.sha1(json.dumps([space, settings], sort_keys=True, default=str).encode())
+    name = f"{model}-{digest.hexdigest()[:10]}"
+    return f"{name}-{data[:8]}" if data else name
+
+
+def fail_interrupted_trials(study: optuna.Study) -> int:
+    """Mark the trials still ``RUNNING`` (left by a killed process) ``FAIL``; how many."""
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    for trial in running:
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
+    return len(running)
 
 
 def tune(
@@ -76,16 +106,31 @@ def tune(
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0),
     )
-    finished = [
-        t
-        for t in study.trials
-        if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-    ]
+    interrupted = fail_interrupted_trials(study)
+    if interrupted:
+        logger.warning(
+            "%s: %d trial(s) of study '%s' left RUNNING by an interrupted run marked FAIL",
+            model,
+            interrupted,
+            name,
+        )
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    completed = states.count(optuna.trial.TrialState.COMPLETE)
+    pruned = states.count(optuna.trial.TrialState.PRUNED)
     # A resumed study continues from new random draws instead of replaying the first ones.
-    study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
-    remaining = int(options["n_trials"]) - len(finished)
-    if finished:
-        logger.info("%s: resuming study '%s' with %d finished trials", model, name, len(finished))
+    study.sampler = optuna.samplers.TPESampler(seed=seed + len(states))
+    remaining = max(int(options["n_trials"]) - completed - pruned, 0)
+    if states:
+        logger.info(
+            "%s: resuming study '%s' with %d completed and %d pruned trials; %d new to run",
+            model,
+            name,
+            completed,
+            pruned,
+            remaining,
+        )
+    else:
+        logger.info("%s: new study '%s'; %d trials to run", model, name, remaining)
 
     def objective(trial: optuna.Trial) -> float:
         params = {**fixed, **sample_params(trial, space)}

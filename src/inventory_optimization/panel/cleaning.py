@@ -16,15 +16,23 @@ MIN_LOG_SPREAD = 0.25  # about +-28 % around the median on the demand scale
 
 
 def complete_calendar(
-    frame: pd.DataFrame, frequency: str, static_columns: Sequence[str] = ()
+    frame: pd.DataFrame,
+    frequency: str,
+    static_columns: Sequence[str] = (),
+    through: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Give every series one row per period from its first to its last date.
+    """Give every series one row per period from its first date to the panel's last date
+    (``through``, default the latest date in ``frame``).
 
+    A series whose last record is earlier (an item with no sale in the last days of an order
+    export) keeps its trailing periods, so it is forecast and planned from the panel's end
+    like every other series; the missing policy then says what those periods mean.
     Rows that existed get ``is_observed = True``; inserted rows carry NaN in every other column
     except ``static_columns`` (the series' keys), which are copied from the series.
     """
     step = Frequency.of(frequency).step
     bounds = frame.groupby(SERIES_ID, sort=True, observed=True)[DATE].agg(["min", "max"])
+    bounds["max"] = frame[DATE].max() if through is None else pd.Timestamp(through)
     counts = ((bounds["max"] - bounds["min"]) // step).astype("int64").to_numpy() + 1
     series = np.repeat(bounds.index.to_numpy(), counts)
     offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -39,6 +47,37 @@ def complete_calendar(
         for column in static_columns:
             completed[column] = completed[SERIES_ID].map(statics[column])
     return completed
+
+
+def discontinued_series(
+    panel: pd.DataFrame, frequency: str, after_days: float | None
+) -> pd.DataFrame:
+    """Series with no recorded sale in the last ``after_days`` days up to the panel's end.
+
+    The rule is the data's only evidence that an item left the range: its last observed
+    positive demand (or its first date, if it never sold) lies at least that many days, in
+    whole periods, before the panel's last date. ``None`` or 0 switches the rule off. Returns
+    ``series_id``, ``last_sale`` (NaT if never sold) and ``idle_periods``, sorted by series.
+    """
+    columns = {SERIES_ID: pd.Series(dtype=object), "last_sale": pd.Series(dtype="datetime64[ns]")}
+    if not after_days:
+        return pd.DataFrame({**columns, "idle_periods": pd.Series(dtype="int64")})
+    period = Frequency.of(frequency)
+    threshold = int(np.ceil(float(after_days) / period.days_per_period))
+    end = panel[DATE].max()
+    sold = panel[panel[IS_OBSERVED] & (panel[DEMAND] > 0)]
+    groups = panel.groupby(SERIES_ID, sort=True, observed=True)[DATE]
+    last_sale = sold.groupby(SERIES_ID, observed=True)[DATE].max().reindex(groups.min().index)
+    since = last_sale.fillna(groups.min() - period.step)
+    idle = ((end - since) // period.step).astype("int64")
+    stopped = idle[idle >= threshold]
+    return pd.DataFrame(
+        {
+            SERIES_ID: stopped.index.astype(str),
+            "last_sale": last_sale.reindex(stopped.index).to_numpy(),
+            "idle_periods": stopped.to_numpy(),
+        }
+    )
 
 
 def fill_unobserved(

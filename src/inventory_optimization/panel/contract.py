@@ -35,6 +35,10 @@ class SourceSummary:
     source_files: dict[str, int] = field(default_factory=dict)
     country: str | None = None
     notes: list[str] = field(default_factory=list)
+    # What ingestion found in, and did to, the raw file lines before they became the panel
+    # (e.g. negative_lines, duplicate_lines_dropped, partial_period_lines_dropped): counts the
+    # panel itself can no longer show once lines are combined, dropped or clipped.
+    input_counts: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

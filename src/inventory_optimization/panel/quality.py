@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from .contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, IS_OUTLIER, SERIES_ID
@@ -50,9 +52,15 @@ def data_quality_report(panel: pd.DataFrame) -> pd.DataFrame:
     return report.reset_index()
 
 
-def quality_summary(report: pd.DataFrame) -> dict:
-    """Panel-level totals of the per-series report, for logs and metadata."""
-    return {
+def quality_summary(report: pd.DataFrame, source_summary: Mapping | None = None) -> dict:
+    """Panel-level totals of the per-series report, for logs and metadata.
+
+    ``negatives`` counts negative periods of the cleaned panel, which a ``clip`` policy has
+    already set to zero. Given the ``source_summary``, the totals add what the raw lines held
+    before they were combined and cleaned (``input_counts``, e.g. ``negative_lines``), each
+    key prefixed with ``source_``.
+    """
+    summary = {
         "series": int(len(report)),
         "periods": int(report["periods"].sum()),
         "mean_coverage": round(float(report["coverage"].mean()), 4),
@@ -62,6 +70,9 @@ def quality_summary(report: pd.DataFrame) -> dict:
         "negatives": int(report["negatives"].sum()),
         "outliers": int(report["outliers"].sum()),
     }
+    counts = (source_summary or {}).get("input_counts") or {}
+    summary.update({f"source_{name}": int(value) for name, value in counts.items()})
+    return summary
 
 
 def quality_chart(report: pd.DataFrame, max_series: int = 60):

@@ -1,5 +1,10 @@
 """Checks at ingestion. Each failure raises one ``DataValidationError`` that names the
-dataset, the column, how many rows are affected and a few examples."""
+dataset, the column, how many lines are affected, a few examples and what to change.
+
+Examples point at 1-based file lines: a raw table read from a CSV with a header keeps the
+file's order, so its row ``i`` is line ``i + 2`` (the header is line 1). A table read from
+several files (a ``partition`` column holds each file's stem) counts lines per file.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from .contract import DATE, DEMAND, SERIES_ID
+from .inspection import MIN_DATES_FOR_PATTERN, WEEKDAY_NAMES, DateInspection
 from .periods import SUPPORTED_FREQUENCIES, Frequency
+
+MAX_ABS_VALUE = 1e12  # larger magnitudes are typos or overflows, and crash model libraries
+MIN_PERIODS = 2  # the fewest periods a panel accepts (later stages need more)
+FIX_LINES = "correct or remove those lines"
+PARTITION = "partition"
 
 
 class DataValidationError(ValueError):
@@ -21,9 +32,31 @@ def _examples(values: Iterable, limit: int = 3) -> str:
     return ", ".join(shown)
 
 
-def _row_examples(frame: pd.DataFrame, mask: np.ndarray | pd.Series, column: str) -> str:
-    rows = frame.loc[mask, column].head(3)
-    return ", ".join(f"row {idx}: {value!r}" for idx, value in rows.items())
+def _value(value) -> str:
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return str(float(value))
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def line_label(frame: pd.DataFrame, index) -> str:
+    """Where row ``index`` of a raw table sits in its file, e.g. ``line 78``."""
+    if not isinstance(index, (int, np.integer)):
+        return f"row {index}"
+    if PARTITION in frame.columns:
+        part = frame.at[index, PARTITION]
+        first = frame.index[(frame[PARTITION] == part).to_numpy()].min()
+        return f"{part} line {int(index) - int(first) + 2}"
+    return f"line {int(index) + 2}"
+
+
+def line_examples(frame: pd.DataFrame, mask, column: str | None = None, limit: int = 3) -> str:
+    """``line 3: 'abc', line 5: 'n/a'`` for the first rows where ``mask`` holds."""
+    rows = frame.index[np.asarray(mask, dtype=bool)][:limit]
+    if column is None:
+        return ", ".join(line_label(frame, idx) for idx in rows)
+    return ", ".join(f"{line_label(frame, idx)}: {_value(frame.at[idx, column])}" for idx in rows)
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], dataset: str) -> None:
@@ -41,9 +74,15 @@ def require_rows(frame: pd.DataFrame, dataset: str) -> None:
 
 
 def to_numeric(
-    frame: pd.DataFrame, column: str, dataset: str, *, allow_missing: bool = False
+    frame: pd.DataFrame,
+    column: str,
+    dataset: str,
+    *,
+    allow_missing: bool = False,
+    fix: str = FIX_LINES,
 ) -> pd.Series:
-    """Coerce a column to float; values that do not parse (or are missing) are an error."""
+    """Coerce a column to float; values that do not parse (or are missing) are an error, and
+    so are ``inf``/``-inf`` and magnitudes above ``MAX_ABS_VALUE``."""
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce").astype("float64")
     bad = values.isna() & raw.notna()
@@ -53,7 +92,14 @@ def to_numeric(
         what = "numeric" if allow_missing else "numeric and present"
         raise DataValidationError(
             f"{dataset}: column '{column}' must be {what}; {int(bad.sum())} of {len(frame)} "
-            f"rows are not ({_row_examples(frame, bad, column)})."
+            f"lines are not ({line_examples(frame, bad, column)}); {fix}."
+        )
+    absurd = values.notna() & ~(values.abs() <= MAX_ABS_VALUE)
+    if absurd.any():
+        raise DataValidationError(
+            f"{dataset}: column '{column}' must hold finite numbers of magnitude at most "
+            f"{MAX_ABS_VALUE:.0e}; {int(absurd.sum())} of {len(frame)} lines do not "
+            f"({line_examples(frame.assign(**{column: values}), absurd, column)}); {fix}."
         )
     return values
 
@@ -65,6 +111,7 @@ def to_dates(
     *,
     date_format: str | None = None,
     dayfirst: bool = False,
+    fix: str = FIX_LINES,
 ) -> pd.Series:
     """Parse a date column; any unparseable or missing value is an error."""
     raw = frame[column]
@@ -77,39 +124,149 @@ def to_dates(
         expected = f"format '{date_format}'" if date_format else "a parseable date"
         raise DataValidationError(
             f"{dataset}: column '{column}' must hold dates ({expected}); {int(bad.sum())} of "
-            f"{len(frame)} rows do not parse ({_row_examples(frame, bad, column)})."
+            f"{len(frame)} lines do not parse ({line_examples(frame, bad, column)}); {fix}."
+        )
+    outside = ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)).to_numpy()
+    if outside.any():
+        raise DataValidationError(
+            f"{dataset}: column '{column}' has {int(outside.sum())} of {len(frame)} lines "
+            f"dated outside {pd.Timestamp.min:%Y-%m-%d} to {pd.Timestamp.max:%Y-%m-%d} "
+            f"({line_examples(frame, outside, column)}); {FIX_LINES}."
         )
     return parsed.astype("datetime64[ns]")
 
 
-def check_unique(frame: pd.DataFrame, keys: Sequence[str], dataset: str) -> None:
-    duplicated = frame.duplicated(list(keys), keep=False)
-    if duplicated.any():
-        sample = frame.loc[duplicated, list(keys)].head(3).to_dict("records")
+def require_filled(frame: pd.DataFrame, column: str, dataset: str, *, fix: str) -> None:
+    """Missing or blank (whitespace-only) values in a key column are an error."""
+    raw = frame[column]
+    blank = raw.isna() | raw.astype(str).str.strip().eq("")
+    if blank.any():
         raise DataValidationError(
-            f"{dataset}: {int(duplicated.sum())} of {len(frame)} rows share their "
-            f"({', '.join(keys)}) with another row; expected one row per key "
-            f"(e.g. {_examples(sample)})."
+            f"{dataset}: key column '{column}' is blank in {int(blank.sum())} of {len(frame)} "
+            f"lines ({line_examples(frame, blank)}); {fix}."
         )
 
 
-def check_frequency(dates: pd.Series, frequency: str, dataset: str, column: str = DATE) -> None:
-    """Every date must sit on the declared frequency's grid (midnight; weekly: its weekday)."""
+def require_not_after(
+    frame: pd.DataFrame,
+    dates: pd.Series,
+    column: str,
+    dataset: str,
+    last: pd.Timestamp,
+    *,
+    last_label: str,
+    fix: str,
+) -> None:
+    """Dates after ``last`` (the last allowed day, e.g. today) are an error."""
+    late = (dates.dt.normalize() > last).to_numpy()
+    if late.any():
+        raise DataValidationError(
+            f"{dataset}: column '{column}' has {int(late.sum())} of {len(frame)} lines dated "
+            f"after {last:%Y-%m-%d}, the last allowed date ({last_label}): "
+            f"{line_examples(frame, late, column)}; {fix}."
+        )
+
+
+def check_unique(
+    frame: pd.DataFrame,
+    keys: Sequence[str],
+    dataset: str,
+    *,
+    lines: bool = False,
+    fix: str | None = None,
+) -> None:
+    """One row per key. With ``lines``, ``frame`` is indexed like its raw file and the
+    examples name file lines."""
+    keys = list(keys)
+    duplicated = frame.duplicated(keys, keep=False)
+    if duplicated.any():
+        unit = "line" if lines else "row"
+        repeated = frame.loc[duplicated, keys]
+        groups = repeated.groupby(keys, sort=False, dropna=False).groups
+        shown = []
+        for key, index in list(groups.items())[:3]:
+            values = key if isinstance(key, tuple) else (key,)
+            where = (
+                f"on lines {', '.join(str(int(i) + 2) for i in index)}"
+                if unit == "line" and PARTITION not in frame.columns
+                else f"in {len(index)} {unit}s"
+            )
+            shown.append(f"({', '.join(_value(v) for v in values)}) {where}")
+        raise DataValidationError(
+            f"{dataset}: {int(duplicated.sum())} of {len(frame)} {unit}s share their "
+            f"({', '.join(keys)}) with another {unit}; expected one {unit} per key "
+            f"(e.g. {'; '.join(shown)})" + (f"; {fix}." if fix else ".")
+        )
+
+
+def require_frequency(frequency: str, dataset: str) -> None:
     if frequency not in SUPPORTED_FREQUENCIES:
         raise DataValidationError(
             f"{dataset}: frequency '{frequency}' is not supported; expected one of "
             f"{list(SUPPORTED_FREQUENCIES)}."
         )
+
+
+def check_frequency(
+    dates: pd.Series, frequency: str, dataset: str, column: str = DATE, *, lines: bool = False
+) -> None:
+    """Every date must sit on the declared frequency's grid (midnight; weekly: its weekday).
+    With ``lines``, ``dates`` is indexed like its raw file and the examples name file lines."""
+    require_frequency(frequency, dataset)
     on_grid = dates.dt.normalize() == dates
     weekday = Frequency(frequency).weekday
     if weekday is not None:
         on_grid &= dates.dt.day_of_week == weekday
     if not on_grid.all():
         bad = ~on_grid
-        examples = _examples(dates[bad].dt.strftime("%Y-%m-%d %H:%M (%a)").head(3))
+        shown = dates.dt.strftime("%Y-%m-%d %H:%M (%a)").to_frame(column)
+        if lines:
+            examples = line_examples(shown, bad, column)
+        else:
+            examples = "e.g. " + _examples(shown.loc[bad, column].head(3))
         raise DataValidationError(
-            f"{dataset}: column '{column}' has {int(bad.sum())} of {len(dates)} rows off the "
-            f"declared frequency '{frequency}' (e.g. {examples})."
+            f"{dataset}: column '{column}' has {int(bad.sum())} of {len(dates)} "
+            f"{'line' if lines else 'row'}s off the declared frequency '{frequency}' "
+            f"({examples}); {FIX_LINES + ', or ' if lines else ''}declare the frequency the "
+            f"dates are on."
+        )
+
+
+def check_declared_frequency(
+    inspection: DateInspection, frequency: str, dataset: str, column: str
+) -> None:
+    """Refuse a declared frequency the dates contradict: weekly-looking dates declared ``D``,
+    or dates all on one weekday declared as weeks ending on another (silent relabelling)."""
+    require_frequency(frequency, dataset)
+    declared = Frequency(frequency)
+    if inspection.dates < MIN_DATES_FOR_PATTERN or inspection.weekday is None:
+        return
+    suggested = inspection.suggested_frequency
+    if declared.is_daily and inspection.looks_weekly:
+        raise DataValidationError(
+            f"{dataset}: column '{column}' looks weekly but frequency 'D' is declared: "
+            f"{inspection.describe()}; set frequency: {suggested} in data_source."
+        )
+    if declared.weekday is not None and declared.weekday != inspection.weekday:
+        raise DataValidationError(
+            f"{dataset}: column '{column}' contradicts frequency '{frequency}': "
+            f"{inspection.describe()}, which '{frequency}' would relabel to the following "
+            f"{WEEKDAY_NAMES[declared.weekday]}; set frequency: {suggested} in data_source."
+        )
+
+
+def require_periods(
+    periods: pd.Series, frequency: str, dataset: str, column: str, *, fix: str
+) -> None:
+    """A panel needs at least ``MIN_PERIODS`` distinct periods."""
+    found = pd.DatetimeIndex(periods.unique()).sort_values()
+    if len(found) < MIN_PERIODS:
+        unit = Frequency(frequency).unit
+        count = f"{len(found)} {unit[:-1] if len(found) == 1 else unit}"
+        span = f" ({', '.join(f'{d:%Y-%m-%d}' for d in found)})" if len(found) else ""
+        raise DataValidationError(
+            f"{dataset}: column '{column}' covers {count}{span}; the panel needs at least "
+            f"{MIN_PERIODS} {unit}; {fix}."
         )
 
 

@@ -26,6 +26,7 @@ PLAN_COLUMNS = [
     "expected_fill_rate",
     "days_of_cover",
     "binding_constraint",
+    "status",
 ]
 BACKTEST_COLUMNS = [
     "policy",
@@ -80,6 +81,7 @@ def headline_figures(
         "gap_closed": total("ensemble", "gap_closed"),
         "items_to_order": len(ordering),
         "items_planned": len(plan),
+        "discontinued": int((plan["status"] != "planned").sum()) if "status" in plan else 0,
         "order_value": float(ordering["order_value"].sum()) if "order_value" in ordering else None,
     }
 
@@ -147,7 +149,8 @@ def summary_html(
         _card(_fmt(head["gap_closed"], "percent"), "share of the gap to perfect foresight closed"),
         _card(
             f"{head['items_to_order']} of {head['items_planned']}",
-            f"items to order today (value {_fmt(head['order_value'], 'money')})",
+            f"items to order today (value {_fmt(head['order_value'], 'money')})"
+            + (f"; {head['discontinued']} discontinued" if head["discontinued"] else ""),
         ),
     ]
     totals = backtest[backtest["series_id"] == "ALL"].set_index("policy")

@@ -11,14 +11,18 @@ from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID, So
 from ..panel.validation import check_frequency, check_unique, validate_panel
 
 
-def assemble_panel(facts: pd.DataFrame, summary: SourceSummary, dataset: str) -> pd.DataFrame:
+def assemble_panel(
+    facts: pd.DataFrame, summary: SourceSummary, dataset: str, *, lines: bool = True
+) -> pd.DataFrame:
     """Validate one row per (series, date) on the declared frequency, then complete the grid.
 
     ``facts`` holds ``series_id``, the key columns, ``date``, ``demand``, ``is_closed`` and any
-    row-level covariates. Returns the completed panel with ``is_observed``.
+    row-level covariates; with ``lines`` (the default) it is indexed like the raw file, so
+    errors name file lines. Returns the completed panel with ``is_observed``.
     """
-    check_unique(facts, [SERIES_ID, DATE], dataset)
-    check_frequency(facts[DATE], summary.frequency, dataset)
+    fix = "remove the repeated lines" if lines else None
+    check_unique(facts, [SERIES_ID, DATE], dataset, lines=lines, fix=fix)
+    check_frequency(facts[DATE], summary.frequency, dataset, lines=lines)
     if IS_CLOSED not in facts.columns:
         facts = facts.assign(**{IS_CLOSED: False})
     panel = complete_calendar(facts, summary.frequency, static_columns=summary.keys)

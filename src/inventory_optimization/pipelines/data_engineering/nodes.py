@@ -8,8 +8,9 @@ from typing import Any
 
 import pandas as pd
 
+from ...lineage import PANEL_VERSION, panel_version, stamp, version_of
 from ...panel import SourceSummary
-from ...panel.cleaning import clean_panel
+from ...panel.cleaning import clean_panel, discontinued_series
 from ...panel.contract import DATE, DEMAND, SERIES_ID
 from ...panel.quality import data_quality_report, quality_chart, quality_summary
 from ...sources.registry import source_for
@@ -53,7 +54,7 @@ def clean_demand_panel(
         outlier_threshold=float(cleaning["outlier_threshold"]),
         cap_outliers=bool(cleaning.get("cap_outliers", False)),
     )
-    return panel
+    return stamp(panel, panel_version(panel))
 
 
 def report_data_quality(demand_panel: pd.DataFrame):
@@ -84,6 +85,37 @@ def describe_panel(
         "first_date": str(demand_panel[DATE].min().date()),
         "last_date": str(demand_panel[DATE].max().date()),
         "total_demand": float(demand_panel[DEMAND].sum()),
+        PANEL_VERSION: version_of(demand_panel) or panel_version(demand_panel),
         "cleaning": dict(cleaning),
-        "quality": quality_summary(quality_report),
+        "quality": quality_summary(quality_report, source_summary),
+        "discontinued": _discontinued(demand_panel, source_summary["frequency"], cleaning),
+    }
+
+
+def _discontinued(
+    demand_panel: pd.DataFrame, frequency: str, cleaning: dict[str, Any]
+) -> dict[str, Any]:
+    """The series the plan lists as discontinued, and the rule that says so."""
+    after_days = cleaning.get("discontinued_after_days")
+    stopped = discontinued_series(demand_panel, frequency, after_days)
+    never = stopped["last_sale"].isna()
+    if len(stopped):
+        logger.warning(
+            "%d of %d series have no sale in the last %s days (cleaning.discontinued_after_days)"
+            ": forecast, but listed as discontinued in the plan with no order (e.g. %s)",
+            len(stopped),
+            demand_panel[SERIES_ID].nunique(),
+            after_days,
+            ", ".join(stopped[SERIES_ID].head(3)),
+        )
+    return {
+        "after_days": after_days,
+        "count": int(len(stopped)),
+        "series": dict(
+            zip(
+                stopped[SERIES_ID],
+                stopped["last_sale"].dt.strftime("%Y-%m-%d").where(~never, None),
+                strict=True,
+            )
+        ),
     }

@@ -11,6 +11,7 @@ import pandas as pd
 from ...features import (
     FeatureTransforms,
     build_model_input,
+    check_origins,
     fit_transforms,
     fold_origins,
     forecast_origins,
@@ -25,6 +26,27 @@ def _frequency_block(features: dict[str, Any], frequency: str) -> dict[str, Any]
     return {**features, **features[block], "origins": features["origins"][block]}
 
 
+def _origins(
+    demand_panel: pd.DataFrame,
+    frequency: str,
+    protocol: dict[str, Any],
+    cross_validation: dict[str, Any],
+    settings: dict[str, Any],
+) -> tuple[pd.DatetimeIndex, list[pd.Timestamp]]:
+    """Every forecast origin of the model input, and the CV fold origins among them."""
+    origin = pd.Timestamp(protocol["origin"])
+    folds = fold_origins(origin, frequency, cross_validation["n_folds"], cross_validation["step"])
+    origins = forecast_origins(
+        demand_panel["date"].max(),
+        origin,
+        frequency,
+        settings["origins"]["step"],
+        settings["origins"]["count"],
+        folds,
+    )
+    return origins, folds
+
+
 def fit_feature_transforms(
     demand_panel: pd.DataFrame,
     series_attributes: pd.DataFrame,
@@ -33,11 +55,18 @@ def fit_feature_transforms(
     cross_validation: dict[str, Any],
     features: dict[str, Any],
 ) -> FeatureTransforms:
-    """Fit the static transforms on data up to the earliest cross-validation origin."""
+    """Fit the static transforms on data up to the earliest cross-validation origin, after
+    checking that the panel holds the history the origins, folds and horizon need."""
     frequency = panel_metadata["frequency"]
     settings = _frequency_block(features, frequency)
-    folds = fold_origins(
-        protocol["origin"], frequency, cross_validation["n_folds"], cross_validation["step"]
+    origins, folds = _origins(demand_panel, frequency, protocol, cross_validation, settings)
+    check_origins(
+        demand_panel["date"].min(),
+        demand_panel["date"].max(),
+        frequency,
+        pd.Timestamp(protocol["origin"]),
+        origins,
+        Frequency.of(frequency).parameter_block,
     )
     cutoff = min(folds) if folds else pd.Timestamp(protocol["origin"])
     transforms = fit_transforms(
@@ -68,15 +97,7 @@ def build_features(
     """The model input over every forecast origin, and the catalog of its features."""
     frequency = panel_metadata["frequency"]
     settings = _frequency_block(features, frequency)
-    origin = pd.Timestamp(protocol["origin"])
-    origins = forecast_origins(
-        demand_panel["date"].max(),
-        origin,
-        frequency,
-        settings["origins"]["step"],
-        settings["origins"]["count"],
-        fold_origins(origin, frequency, cross_validation["n_folds"], cross_validation["step"]),
-    )
+    origins, _ = _origins(demand_panel, frequency, protocol, cross_validation, settings)
     started = time.perf_counter()
     model_input, catalog = build_model_input(
         demand_panel,

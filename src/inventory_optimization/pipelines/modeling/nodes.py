@@ -18,7 +18,7 @@ from ...models.conformal import fit_residual_quantiles
 from ...models.cv import folds, scored, training_rows
 from ...models.ensemble import stacking_weights
 from ...models.metrics import coverage, headline, mase, mean_pinball, seasonal_naive_mae, wape
-from ...models.tuning import study_name, tune
+from ...models.tuning import content_fingerprint, study_name, tune
 from ...panel.contract import DATE, DEMAND, IS_CLOSED, SERIES_ID
 from ...panel.periods import Frequency
 
@@ -157,13 +157,15 @@ def tune_model(
         "tuning_rows": options.get("tuning_rows"),
         "fixed": options.get("fixed"),
     }
+    tuned = np.unique(np.concatenate([np.concatenate(pair) for pair in fold_rows.values()]))
+    data = content_fingerprint(model_input, [DEMAND, *setup["features"]], tuned)
     best, trials, importances = tune(
         name,
         options,
         evaluate_fold,
         len(origins),
         optuna_storage,
-        study_name(name, options.get("search_space") or {}, fingerprint),
+        study_name(name, options.get("search_space") or {}, fingerprint, data),
         setup["seed"],
     )
     logger.info("%s: best parameters %s", name, best)

@@ -64,6 +64,7 @@ def plan_replenishment(
     frequency = Frequency.of(panel_metadata["frequency"])
     started = time.perf_counter()
     forecast = demand_forecast.assign(series_id=demand_forecast["series_id"].astype(str))
+    discontinued = panel_metadata.get("discontinued", {})
     plan = plan_orders(
         forecast,
         item_parameters,
@@ -71,14 +72,21 @@ def plan_replenishment(
         inventory,
         frequency.periods_per_year,
         frequency.days_per_period,
+        not_planned={
+            series: f"discontinued: no sale since {last or 'the start'} "
+            f"(rule: none in {discontinued['after_days']} days)"
+            for series, last in discontinued.get("series", {}).items()
+        },
     )
     keys = forecast.drop_duplicates("series_id").set_index("series_id")[
         [k for k in panel_metadata["keys"] if k in forecast.columns]
     ]
     plan = plan.join(keys, on="series_id")
     logger.info(
-        "Replenishment plan: %d series, %d to order today, order value %.0f (%.1f s)",
+        "Replenishment plan: %d series (%d discontinued), %d to order today, order value %.0f "
+        "(%.1f s)",
         len(plan),
+        int((plan["status"] != "planned").sum()),
         int((plan["order_qty"] > 0).sum()),
         plan["order_value"].sum(),
         time.perf_counter() - started,
