@@ -86,7 +86,14 @@ def test_recruit_end_to_end_writes_every_modeling_output():
     backtest = pd.read_csv(latest_version(reporting / "policy_backtest.csv"))
     trajectories = pd.read_parquet(output / "inventory_trajectories.parquet")
     assert plan["series_id"].nunique() == forecast["series_id"].nunique()
-    assert (plan["order_qty"] >= 0).all() and (plan["policy"] == "newsvendor").all()
+    assert (plan["order_qty"] >= 0).all()
+    planned = plan["status"] == "planned"
+    assert (plan.loc[planned, "policy"] == "newsvendor").all()
+    # Restaurants with no visit in the last 56 days are listed, not planned (metadata agrees).
+    metadata = json.loads((PROJECT_ROOT / "data" / "03_primary" / "recruit" / "panel_metadata.json").read_text())
+    assert (~planned).sum() == metadata["discontinued"]["count"]
+    assert (plan.loc[~planned, "order_qty"] == 0).all()
+    assert plan.loc[~planned, "status"].str.startswith("discontinued: no sale since").all()
     totals = backtest[backtest["series_id"] == "ALL"].set_index("policy")
     assert {"naive", "seasonal_naive", "ensemble", "oracle"} <= set(totals.index)
     assert totals.loc["oracle", "total_cost"] <= totals.loc["naive", "total_cost"]
