@@ -19,15 +19,6 @@ from tests.conftest import PROJECT_ROOT
 CONF = PROJECT_ROOT / "conf"
 ENVS = sorted(p.name for p in CONF.iterdir() if p.is_dir() and p.name not in ("base", "local"))
 
-# Keys still copied from base in a file that is being reworked elsewhere; drop them from the
-# file, then from here. Nothing else may repeat a base value.
-PENDING_COPIES = {
-    "custom/parameters_data_engineering.yml": {
-        "data_source.frequency",
-        "cleaning.outlier_threshold",
-        "cleaning.cap_outliers",
-    },
-}
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +152,7 @@ def test_env_parameter_files_hold_only_differences_from_base():
                 if (path in base and base[path] == value)
                 # `{}` over a base block merges as nothing: it would only look like a reset.
                 or (value == {} and any(key.startswith(f"{path}.") for key in base))
-            } - PENDING_COPIES.get(name, set())
+            }
             if found:
                 copies[name] = sorted(found)
     assert copies == {}, f"keys identical to conf/base (drop them): {copies}"

@@ -3,7 +3,8 @@ inventory_optimization``).
 
 ``run`` is Kedro's own ``kedro run`` (every option of it), and also what the bare command does,
 as in earlier releases. ``sources`` lists the data sources an environment can name in
-``data_source.kind``. New wings (the service, the stream consumer) add their commands here,
+``data_source.kind``. ``inspect FILE`` reads a user's export and prints the ``data_source``
+mapping it infers (``panel.inspection``), ready to paste into ``conf/custom``. New wings (the service, the stream consumer) add their commands here,
 as thin wrappers over plain modules.
 """
 
@@ -14,13 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import click
-from kedro.framework.cli.utils import find_run_command
-from kedro.framework.project import configure_project
 
 PACKAGE_NAME = Path(__file__).parent.name
 
 
 def _kedro_run() -> click.Command:
+    # Imported here: importing kedro.framework.project configures (and logs) Kedro's logging,
+    # which would print into the output of `sources` and `inspect`.
+    from kedro.framework.cli.utils import find_run_command
+    from kedro.framework.project import configure_project
+
     configure_project(PACKAGE_NAME)
     return find_run_command(PACKAGE_NAME)
 
@@ -54,6 +58,31 @@ def list_sources() -> None:
         click.echo(f"{source.kind}: {source.description}")
         for argument, entry in source.raw_inputs.items():
             click.echo(f"    {argument:<12} <- catalog entry '{entry}'")
+
+
+@cli.command("inspect")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sep", help='Column separator of a CSV, e.g. ";" or "\\t" (default ",").')
+@click.option("--encoding", help="Text encoding of a CSV, e.g. latin-1 (default utf-8).")
+def inspect_file(file: Path, sep: str | None, encoding: str | None) -> None:
+    """Print the data_source mapping inferred from FILE (CSV, gzipped CSV or Parquet)."""
+    import pandas as pd
+    from kedro.io import DatasetError
+
+    from .datasets import RawTableDataset
+    from .panel.inspection import inspect_table
+
+    load_args = {"sep": sep.replace("\\t", "\t") if sep else None, "encoding": encoding}
+    load_args = {key: value for key, value in load_args.items() if value}
+    dataset = RawTableDataset(str(file), load_args=load_args)
+    if not dataset.exists():
+        raise click.ClickException(f"{file} not found (nor its .gz or plain form).")
+    try:
+        table = dataset.load()
+    except (DatasetError, pd.errors.EmptyDataError, pd.errors.ParserError) as error:
+        hint = " For inspect, pass the same as --sep or --encoding."
+        raise click.ClickException(" ".join(str(error).split()) + hint) from None
+    click.echo(inspect_table(table).to_yaml(str(file), load_args), nl=False)
 
 
 def main(*args, **kwargs) -> Any:

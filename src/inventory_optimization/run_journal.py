@@ -110,6 +110,7 @@ class RunJournalHooks:
         self._journal: Journal | None = None
         self._run_id: str | None = None
         self._handlers: dict[int, Any] = {}
+        self._interrupted: str | None = None
 
     @hook_impl
     def after_catalog_created(self, catalog) -> None:
@@ -167,12 +168,28 @@ class RunJournalHooks:
                 undone,
             )
 
+    @hook_impl
+    def before_node_run(self) -> None:
+        self._stop_if_interrupted()
+
+    @hook_impl
+    def after_node_run(self) -> None:
+        self._stop_if_interrupted()
+
+    def _stop_if_interrupted(self) -> None:
+        # Code inside a node may catch the exception the signal raised (a tuning loop that
+        # survives a failing trial): the run still stops at the next node boundary.
+        if self._interrupted:
+            raise RunInterrupted(f"run stopped by {self._interrupted}")
+
     def _trap_interrupts(self) -> None:
+        self._interrupted = None
         if threading.current_thread() is not threading.main_thread():
             return
 
         def interrupted(signum, frame):
-            raise RunInterrupted(f"run stopped by {signal.Signals(signum).name}")
+            self._interrupted = signal.Signals(signum).name
+            raise RunInterrupted(f"run stopped by {self._interrupted}")
 
         for signum in (signal.SIGTERM, signal.SIGINT):
             self._handlers[signum] = signal.signal(signum, interrupted)

@@ -62,6 +62,20 @@ def test_require_columns_names_dataset_missing_columns_and_row_count():
     )
 
 
+def test_require_columns_names_the_nearest_spelling_of_a_missing_column():
+    frame = pd.DataFrame({"units": [1], "Order_Date": ["2015-01-01"], "Shop": ["a"]})
+    with pytest.raises(DataValidationError) as error:
+        require_columns(
+            frame, ["Order Date", "Units", "Shops", "SKU"], "custom sales", fix="fix it"
+        )
+    assert str(error.value) == (
+        "custom sales: missing required column(s) ['Order Date', 'Units', 'Shops', 'SKU'] in 1 "
+        "rows (did you mean 'Order_Date' for 'Order Date'; 'units' for 'Units'; 'Shop' for "
+        "'Shops'?); expected ['Order Date', 'Units', 'Shops', 'SKU'], found ['units', "
+        "'Order_Date', 'Shop']; fix it."
+    )
+
+
 def test_require_columns_passes_when_all_present():
     require_columns(pd.DataFrame({"a": [1], "b": [2]}), ["b", "a"], "x")
 

@@ -14,33 +14,50 @@ from inventory_optimization.inventory.baselines import lot_sizing_levels, naive_
 from inventory_optimization.inventory.simulation import simulate
 
 
-def _plan_cost(demand, order_epochs, lead, fixed, holding):
-    """Ordering + holding cost when the starting stock lasts until the first order lands and
-    each order covers the span until the next one lands."""
+def _plan_cost(demand, order_epochs, lead, fixed, holding, start=None):
+    """Ordering + holding cost when each order covers the span until the next one lands.
+    Without ``start`` the starting stock lasts until the first order lands (its holding
+    counts); with it, the start serves first and the orders cover the rest of the demand from
+    the first lead time on (its holding is the same for any plan): None when they cannot."""
     n = len(demand)
-    arrivals = [0] + [min(e + lead, n) for e in order_epochs] + [n]
+    arrivals = [min(e + lead, n) for e in order_epochs] + [n]
+    if start is None:
+        rest, arrivals = demand, [0, *arrivals]
+    else:
+        rest = demand - np.diff(np.minimum(np.cumsum(demand), start), prepend=0.0)
+        rest[:lead] = 0.0
+        if rest[: arrivals[0]].sum() > 1e-9:
+            return None
     cost = fixed * len(order_epochs)
-    for start, end in itertools.pairwise(arrivals):
-        cost += holding * sum(demand[t] * (t - start) for t in range(start, end))
+    for begin, end in itertools.pairwise(arrivals):
+        cost += holding * sum(rest[t] * (t - begin) for t in range(begin, end))
     return cost
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     demand=st.lists(st.integers(0, 30), min_size=6, max_size=8),
     lead=st.integers(0, 2),
     fixed=st.floats(0.0, 200.0),
+    start=st.one_of(st.none(), st.integers(0, 120)),
 )
-def test_bound_is_the_cheapest_choice_of_order_epochs(demand, lead, fixed):
+def test_bound_is_the_cheapest_choice_of_order_epochs(demand, lead, fixed, start):
+    """Its own start, or a given one (the backtest's common start)."""
     demand = np.array(demand, dtype=float)
-    (levels,), _ = lot_sizing_levels(demand[None, :], lead, 1, fixed, 1.0)
+    given_start = None if start is None else float(start)
+    (levels,), (initial,) = lot_sizing_levels(
+        demand[None, :], lead, 1, fixed, 1.0, initial_on_hand=given_start
+    )
+    assert start is None or initial == start
     chosen = [t for t in range(len(demand)) if levels[t] > 0]
-    best = min(
-        _plan_cost(demand, list(subset), lead, fixed, 1.0)
+    plans = (
+        _plan_cost(demand, list(subset), lead, fixed, 1.0, given_start)
         for size in range(len(demand) + 1)
         for subset in itertools.combinations(range(len(demand)), size)
     )
-    assert _plan_cost(demand, chosen, lead, fixed, 1.0) <= best + 1e-6
+    best = min(cost for cost in plans if cost is not None)
+    cost = _plan_cost(demand, chosen, lead, fixed, 1.0, given_start)
+    assert cost is not None and cost <= best + 1e-6
 
 
 def test_free_orders_mean_ordering_every_epoch_just_in_time():
@@ -104,3 +121,33 @@ def test_naive_levels_roll_forward_without_peeking():
     np.testing.assert_allclose(
         naive_levels(history, 1, 1, changed, window=2)[:, :4], rolling[:, :4] / 1.5
     )
+
+
+@pytest.mark.parametrize("shelf", [np.inf, 3.0])
+@pytest.mark.parametrize("factor", [0.0, 1.0, 3.0])
+def test_bound_from_a_given_start_loses_only_what_no_order_could_serve(shelf, factor):
+    """From a start of 0, 1 or 3 times the first lead time's demand, the bound loses only the
+    demand before its first order can land, wastes only the start that outlives its shelf
+    life, and orders nothing while the start lasts."""
+    rng = np.random.default_rng(11)
+    demand = rng.poisson(8.0, size=(40, 28)).astype(float)
+    lead = np.minimum(rng.integers(0, 4, 40), np.nan_to_num(shelf, posinf=9) - 1).astype(int)
+    review = rng.integers(1, 4, 40)
+    before = np.arange(28) < lead[:, None]
+    start = factor * np.where(before, demand, 0.0).sum(axis=1)
+    levels, _ = lot_sizing_levels(demand, lead, review, 60.0, 0.5, shelf, initial_on_hand=start)
+    out = simulate(demand, levels, lead, review, shelf_life=shelf, initial_on_hand=start)
+    unavoidable = np.clip(np.where(before, demand, 0.0).sum(axis=1) - start, 0.0, None)
+    np.testing.assert_allclose(out["lost_sales"].sum(axis=1), unavoidable, atol=1e-9)
+    selling = np.arange(28) < np.nan_to_num(shelf, posinf=28)
+    expired = np.clip(start - np.where(selling, demand, 0.0).sum(axis=1), 0.0, None)
+    np.testing.assert_allclose(out["waste"].sum(axis=1), expired, atol=1e-9)
+    # The first order lands within a review period of the start running out, not earlier.
+    reach = np.minimum(np.cumsum(np.where(selling, demand, 0.0), axis=1), start[:, None])
+    served = np.diff(reach, axis=1, prepend=0.0)
+    needed = (demand - served > 0) & ~before
+    for i in np.flatnonzero(needed.any(axis=1)):
+        runs_out = np.flatnonzero(needed[i])[0]
+        first_order = np.flatnonzero(out["order_qty"][i])[0]
+        assert runs_out - lead[i] - review[i] < first_order <= runs_out - lead[i]
+    assert out["order_qty"][~needed.any(axis=1)].sum() == 0

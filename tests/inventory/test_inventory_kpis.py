@@ -9,7 +9,9 @@ from inventory_optimization.inventory import backtest_kpis, gap_closed, simulate
 
 
 def trajectories() -> dict[str, np.ndarray]:
-    """Two series, four periods; series 0 runs short in period 2 (cycle 2), series 1 never."""
+    """Two series, four periods; series 0 runs short in period 2 (cycle 2), series 1 never.
+    Series 0 starts with 6 and orders 1 and 4 with a lead time of 2; series 1 starts with 3,
+    never orders and wastes 1."""
     demand = np.array([[2.0, 2.0, 5.0, 1.0], [0.0, 1.0, 0.0, 1.0]])
     sales = np.array([[2.0, 2.0, 3.0, 1.0], [0.0, 1.0, 0.0, 1.0]])
     return {
@@ -18,8 +20,10 @@ def trajectories() -> dict[str, np.ndarray]:
         "lost_sales": demand - sales,
         "unmet": demand - sales,
         "waste": np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]),
+        "on_hand_start": np.array([[6.0, 4.0, 2.0, 0.0], [3.0, 3.0, 2.0, 1.0]]),
         "on_hand_end": np.array([[4.0, 2.0, 0.0, 3.0], [3.0, 2.0, 1.0, 0.0]]),
-        "order_qty": np.array([[0.0, 4.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]),
+        "on_order_end": np.array([[1.0, 5.0, 4.0, 0.0], [0.0, 0.0, 0.0, 0.0]]),
+        "order_qty": np.array([[1.0, 4.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]),
         "cycle": np.array([[0, 1, 2, 2], [1, 1, 2, 2]]),
     }
 
@@ -43,10 +47,16 @@ def test_kpis_exact_values():
     assert a["stockout_periods"] == 1 and a["lost_sales"] == 2
     assert a["average_on_hand"] == pytest.approx(9 / 4)
     assert a["holding_cost"] == pytest.approx(9 * 2.0 * 0.01)
-    assert a["ordering_cost"] == 10.0 and b["ordering_cost"] == 0.0
+    assert a["ordering_cost"] == 20.0 and b["ordering_cost"] == 0.0
     assert a["lost_sales_cost"] == pytest.approx(2 * 3.0)
     assert b["waste_cost"] == pytest.approx(0.5)
-    assert a["total_cost"] == pytest.approx(0.18 + 10 + 6)
+    assert (a["start_on_hand"], a["units_purchased"], a["end_on_hand"]) == (6, 5, 3)
+    assert a["purchase_cost"] == pytest.approx(5 * 2.0)
+    # 3 units at 2.5 a period cover 1.2 periods: each waits 0.6 periods at 0.02 a period.
+    assert a["end_stock_value"] == pytest.approx(3 * (2.0 - 0.02 * 0.6))
+    assert a["end_stock_cost"] == pytest.approx(3 * 0.02 * 0.6)
+    assert b["end_stock_value"] == 0 and b["end_stock_cost"] == 0
+    assert a["total_cost"] == pytest.approx(0.18 + 20 + 6 + 0.036)
     assert a["inventory_turns"] == pytest.approx((8 * 2.0) / (9 / 4 * 2.0))
 
 

@@ -254,9 +254,7 @@ def policy_costs(builtin: dict, days: int = COST_DAYS) -> pd.DataFrame:
     history = history.iloc[:, -int(settings["naive"]["window"]) :].astype(float)
     table, _ = run_backtest(pd.concat(models, ignore_index=True), history, items, settings, 365.0)
     total = table[table["series_id"] == "ALL"].set_index("policy")
-    total["controllable_cost"] = total[["holding_cost", "lost_sales_cost", "waste_cost"]].sum(
-        axis=1
-    )
+    total["controllable_cost"] = total["total_cost"] - total["ordering_cost"]
     return total
 
 
@@ -265,11 +263,15 @@ def test_forecast_policy_costs_within_five_percent_of_the_true_distribution_poli
     pipeline's backtest: in total, and without the ordering costs (which barely depend on
     the forecast, so they would flatter the comparison).
 
-    Tolerance: over 600 series and 10 weeks the two policies' costs differ by -0.4 to +1.7 %
-    (seeds 0, 1, 2, 42), while the truth scaled up by 10 % costs 8 % (total) to 9.5 %
-    (without ordering) more, and scaled down by 10 % costs 5 to 6 % less (the perishables'
-    rule orders more than the cost optimum at the truth): 5 % is the issue's target, not a
-    bound that cannot fail.
+    Tolerance: over 600 series and 10 weeks, every policy starting from the same stock and
+    the ending stock valued as ``kpis`` says, the two policies' costs differ by -1.8 to +1.6 %
+    in total and -2.7 to +2.1 % without ordering (seeds 0, 1, 2, 42), while the truth scaled
+    up by 10 % costs 2.1 to 9.5 % (total) and 2.4 to 11.6 % (without ordering) more, and
+    scaled down by 10 % between 5 % less and 4 % more (the perishables' rule orders more
+    than the cost optimum at the truth). (Measured with each policy starting from its own
+    first level and the ending stock at cost, the figures were -0.4 to +1.7 %, +8 to +9.5 %
+    and -5 to -6 %.) 5 % is the issue's target, not a bound that cannot fail, nor one that
+    a 10 % bias always breaks.
     """
     total = policy_costs(builtin)
     for cost in ("total_cost", "controllable_cost"):

@@ -46,7 +46,8 @@ def _backtest() -> pd.DataFrame:
     rows = []
     for policy, total in costs.items():
         parts = {"holding_cost": total * 0.5, "ordering_cost": total * 0.1}
-        parts |= {"lost_sales_cost": total * 0.3, "waste_cost": total * 0.1}
+        parts |= {"lost_sales_cost": total * 0.25, "waste_cost": total * 0.1}
+        parts |= {"end_stock_cost": total * 0.05}
         rows.append(
             {
                 "policy": policy,
@@ -55,6 +56,9 @@ def _backtest() -> pd.DataFrame:
                 "cycle_service_level": 0.85,
                 "total_cost": total,
                 "gap_closed": (100 - total) / 60,
+                "start_on_hand": 50.0,
+                "units_purchased": 4 * total,
+                "end_on_hand": 10.0,
                 **parts,
             }
         )
@@ -123,7 +127,8 @@ def test_backtest_chart_orders_policies_and_stacks_every_cost():
     labels = list(figure.data[0].x)
     assert labels[0] == "spreadsheet rule" and labels[-1] == "perfect-foresight bound"
     assert labels[1] == "policy on ensemble forecast"
-    stacked = np.sum([trace.y for trace in figure.data[:4]], axis=0)
+    assert [trace.name for trace in figure.data[:5]][-1] == "unrecovered ending stock cost"
+    stacked = np.sum([trace.y for trace in figure.data[:5]], axis=0)
     np.testing.assert_allclose(stacked, [100.0, 60.0, 65.0, 40.0])
 
 
@@ -174,6 +179,8 @@ def test_summary_is_one_self_contained_file_with_the_headline_figures():
     assert "65.7%" in page  # ensemble RMSPE 0.12 vs seasonal naive 0.35
     assert "40.0%" in page  # policy cost 60 vs the spreadsheet rule's 100
     assert "2 of 3" in page  # items with an order today
+    for column in ("start_on_hand", "units_purchased", "end_on_hand", "end_stock_cost"):
+        assert f"<th>{column}</th>" in page
     assert page.index("<td>A</td>") < page.index("<td>C</td>")  # largest order first
 
 

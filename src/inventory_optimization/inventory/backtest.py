@@ -1,5 +1,23 @@
 """Replay the holdout with the actual demand: each policy's orders, arrivals, sales, waste and
-costs, side by side with the spreadsheet rule and the perfect-foresight bound."""
+costs, side by side with the spreadsheet rule and the perfect-foresight bound.
+
+A backtest that cannot flatter: every policy (the rule, each forecast-driven policy, the
+bound) starts the holdout from the **same** stock per series, fresh and with nothing on order
+(:func:`starting_stock`): the user's on hand at the origin where it is known, else
+``settings["backtest"]["start"]``:
+
+- ``lead_time_demand`` (the default): the actual demand over the first lead time, the least
+  stock that spares every policy a stock-out it could not prevent (no order lands earlier)
+  and leaves it nothing it did not order for what comes after;
+- ``naive_level``: the spreadsheet rule's own order-up-to level at the origin (from the
+  history only).
+
+The stock positions a data set records are today's, at the end of the panel, not the stock
+at the holdout's origin, so the pipeline uses the documented start. Every unit a policy
+orders in the holdout is purchased at its unit cost, and the stock it is left with is valued
+the same way for every policy (``kpis``: the accounting, ``end_stock_cost``), so a policy
+can win neither by starting with free stock nor by ending on stock it will not sell soon.
+"""
 
 from __future__ import annotations
 
@@ -59,17 +77,47 @@ def _epoch_levels(
     return pd.DataFrame(out).ffill(axis=1).to_numpy()
 
 
+START_RULES = ("lead_time_demand", "naive_level")
+
+
+def starting_stock(
+    rule: str,
+    actual: np.ndarray,
+    lead_time: np.ndarray,
+    naive: np.ndarray,
+    known: np.ndarray | None = None,
+) -> np.ndarray:
+    """The one starting on hand per series that every policy starts from: ``known`` where it
+    is not NaN, else the ``rule``'s: ``lead_time_demand`` (the actual demand over the first
+    ``lead_time`` periods) or ``naive_level`` (the rule's levels ``naive``, at the origin)."""
+    if rule == "lead_time_demand":
+        before_first_arrival = np.arange(actual.shape[1]) < np.asarray(lead_time)[:, None]
+        start = np.where(before_first_arrival, actual, 0.0).sum(axis=1)
+    elif rule == "naive_level":
+        start = naive[:, 0]
+    else:
+        raise ValueError(
+            f"inventory.backtest.start: {rule!r} is not one of {', '.join(START_RULES)}"
+        )
+    if known is not None:
+        start = np.where(np.isnan(known), start, known)
+    return np.maximum(start, 0.0)
+
+
 def run_backtest(
     holdout: pd.DataFrame,
     history: pd.DataFrame,
     items: pd.DataFrame,
     settings: Mapping,
     periods_per_year: float,
+    on_hand: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """KPIs per policy and series (plus ``series_id == "ALL"``) and the trajectories.
 
     ``holdout`` is the modeling pipeline's holdout forecasts (every model, with ``y_true``);
-    ``history`` is (series x periods) demand before the origin, for the spreadsheet rule.
+    ``history`` is (series x periods) demand before the origin, for the spreadsheet rule;
+    ``on_hand`` the stock at the origin by series id where it is known (the others start
+    as ``settings["backtest"]["start"]`` says, default ``lead_time_demand``).
     Negative demand (returns) is not demand to serve here: it is clipped at zero.
     """
     reference = holdout[holdout["model"] == holdout["model"].iloc[0]]
@@ -84,25 +132,35 @@ def run_backtest(
     naive = settings["naive"]
     ordering_cost = items["ordering_cost"].to_numpy()
 
-    # Per policy, how ``simulate`` replays it: order-up-to levels, and for (R, s, S) the
-    # reorder points, for the bound its starting stock.
-    policies: dict[str, dict[str, np.ndarray]] = {
-        "naive": {
-            "order_up_to": naive_levels(
-                history.reindex(series).to_numpy(dtype=float),
-                lead,
-                review,
-                demand=actual,
-                window=int(naive["window"]),
-                cover_factor=float(naive["cover_factor"]),
-                safety_factor=float(naive["safety_factor"]),
-            )
-        },
-    }
-    oracle_levels, oracle_stock = lot_sizing_levels(
-        actual, lead, review, ordering_cost, unit_holding_cost(items, periods_per_year), shelf
+    rule_levels = naive_levels(
+        history.reindex(series).to_numpy(dtype=float),
+        lead,
+        review,
+        demand=actual,
+        window=int(naive["window"]),
+        cover_factor=float(naive["cover_factor"]),
+        safety_factor=float(naive["safety_factor"]),
     )
-    policies["oracle"] = {"order_up_to": oracle_levels, "initial_on_hand": oracle_stock}
+    start = starting_stock(
+        str(settings.get("backtest", {}).get("start", "lead_time_demand")),
+        actual,
+        lead,
+        rule_levels,
+        None if on_hand is None else on_hand.reindex(series).to_numpy(dtype=float),
+    )
+    # Per policy, how ``simulate`` replays it: order-up-to levels, and for (R, s, S) the
+    # reorder points; all from the same starting stock.
+    policies: dict[str, dict[str, np.ndarray]] = {"naive": {"order_up_to": rule_levels}}
+    oracle_levels, _ = lot_sizing_levels(
+        actual,
+        lead,
+        review,
+        ordering_cost,
+        unit_holding_cost(items, periods_per_year),
+        shelf,
+        initial_on_hand=start,
+    )
+    policies["oracle"] = {"order_up_to": oracle_levels}
     n_models = holdout["model"].nunique()
     for number, (model, frame) in enumerate(holdout.groupby("model", sort=False), start=1):
         started = time.perf_counter()
@@ -133,6 +191,7 @@ def run_backtest(
             moq=items["min_order_qty"].to_numpy(),
             shelf_life=shelf,
             backorder=not bool(settings.get("lost_sales", True)),
+            initial_on_hand=start,
             **replay,
         )
         kpis = backtest_kpis(
@@ -143,6 +202,8 @@ def run_backtest(
             items["ordering_cost"].to_numpy(),
             periods_per_year=periods_per_year,
             series_ids=series,
+            shelf_life=shelf,
+            salvage=items["salvage"].to_numpy(),
         )
         kpis = pd.concat([kpis, total_row(kpis)], ignore_index=True)
         kpis.insert(0, "policy", policy)

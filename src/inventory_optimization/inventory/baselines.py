@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .simulation import per_series
+from .simulation import per_series, selling_periods
 
 
 def _window_sum(values: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
@@ -63,17 +63,24 @@ def lot_sizing_levels(
     ordering_cost: np.ndarray | float,
     holding_cost_per_unit_per_period: np.ndarray | float,
     shelf_life: np.ndarray | float = np.inf,
+    initial_on_hand: np.ndarray | float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Perfect-foresight order-up-to levels ``(series, periods)`` that batch orders, and the
-    starting stock ``(series,)`` they need.
+    starting stock ``(series,)`` they start from.
 
     Orders can be placed at the review epochs ``0, R, 2R, ...`` and arrive ``L`` periods
-    later; the starting stock covers the demand until the first order lands. Each order covers
-    the demand from its arrival to the next one's; the orders that minimise ordering plus
-    holding cost are found by dynamic programming over the epochs (Wagner-Whitin). A covered
-    span never exceeds the shelf life where that is possible (a starting stock cannot outlive
-    its shelf life when the lead time is longer). At an ordering epoch the level is the demand
-    until the next order lands; elsewhere it is 0 (no order).
+    later. Each order covers the demand from its arrival to the next one's; the orders that
+    minimise ordering plus holding cost are found by dynamic programming over the epochs
+    (Wagner-Whitin). A covered span never exceeds the shelf life where that is possible (a
+    starting stock cannot outlive its shelf life when the lead time is longer). At an
+    ordering epoch the level is the position that brings the stock to the demand until the
+    next order lands; elsewhere it is 0 (no order).
+
+    Without ``initial_on_hand`` the bound chooses its starting stock too: the demand until its
+    first order lands. With it (the backtest's common start, fresh, nothing on order), the
+    start serves the demand first, oldest stock first, until it runs out or expires; the
+    orders cover the rest of the demand from the first arrival on (what falls before it is
+    lost for any policy), and the first order waits as long as the start lasts.
     """
     demand = np.clip(np.nan_to_num(np.asarray(demand, dtype=float)), 0, None)
     n_series, n_periods = demand.shape
@@ -84,15 +91,39 @@ def lot_sizing_levels(
         np.asarray(holding_cost_per_unit_per_period, dtype=float), (n_series,)
     )
     shelf = np.broadcast_to(np.asarray(shelf_life, dtype=float), (n_series,))
+    if initial_on_hand is None:
+        start, served = None, np.zeros_like(demand)
+    else:
+        start = np.broadcast_to(np.asarray(initial_on_hand, dtype=float), (n_series,))
+        served = _served_from_start(demand, start, shelf)
     levels = np.zeros((n_series, n_periods))
     initial = np.zeros(n_series)
     # Series share the epoch grid when they share lead time and review period.
     for key in np.unique(np.stack([lead, review], axis=1), axis=0):
         group = np.flatnonzero((lead == key[0]) & (review == key[1]))
         levels[group], initial[group] = _group_levels(
-            demand[group], int(key[0]), int(key[1]), fixed[group], holding[group], shelf[group]
+            demand[group] - served[group],
+            int(key[0]),
+            int(key[1]),
+            fixed[group],
+            holding[group],
+            shelf[group],
+            None if start is None else start[group],
         )
+    if start is not None:
+        # The position at an ordering epoch also holds what is left of the start.
+        left = start[:, None] - np.cumsum(served, axis=1) + served
+        expired = np.arange(n_periods) >= selling_periods(shelf)[:, None]
+        levels = np.where(levels > 0, levels + np.where(expired, 0.0, left), 0.0)
     return levels, initial
+
+
+def _served_from_start(demand: np.ndarray, start: np.ndarray, shelf: np.ndarray) -> np.ndarray:
+    """Demand ``(series, periods)`` the starting stock serves: it is the oldest stock, so it
+    sells first, whatever any policy orders, until it runs out or expires."""
+    selling = np.arange(demand.shape[1]) < selling_periods(shelf)[:, None]
+    reach = np.minimum(np.cumsum(np.where(selling, demand, 0.0), axis=1), start[:, None])
+    return np.diff(reach, axis=1, prepend=0.0)
 
 
 def _group_levels(
@@ -102,8 +133,12 @@ def _group_levels(
     fixed: np.ndarray,
     holding: np.ndarray,
     shelf: np.ndarray,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     n_series, n_periods = demand.shape
+    if start is not None:
+        demand = demand.copy()
+        demand[:, :lead] = 0.0  # before the first order can land: lost for every policy
     epochs = np.arange(0, n_periods, review)
     # Node 0 is the starting stock (on the shelf from period 0), node k the order of epoch
     # k - 1, and the last node the end of the horizon.
@@ -120,11 +155,15 @@ def _group_levels(
     for j in range(1, n_nodes):
         end = arrivals[j]
         for k in range(j):
-            start = arrivals[k]
+            begin = arrivals[k]
             # Units that sell at t wait (t - arrival) periods on the shelf.
-            held = (weighted[:, end] - weighted[:, start]) - start * (cum[:, end] - cum[:, start])
+            held = (weighted[:, end] - weighted[:, begin]) - begin * (cum[:, end] - cum[:, begin])
             cost = best[:, k] + (fixed if k > 0 else 0.0) + holding * held
-            feasible = (end - start <= span_limit) | (k == j - 1)
+            if k == 0 and start is not None:
+                # A given start can only stand in for orders where nothing is left to serve.
+                feasible = (cum[:, end] - cum[:, begin] <= 1e-9) | (j == 1)
+            else:
+                feasible = (end - begin <= span_limit) | (k == j - 1)
             better = feasible & (cost < best[:, j])
             best[:, j] = np.where(better, cost, best[:, j])
             previous[:, j] = np.where(better, k, previous[:, j])
@@ -143,5 +182,4 @@ def _group_levels(
         level = cum[rows, next_arrival] - cum[:, epoch]
         levels[chosen, epoch] = level[chosen]
         next_arrival = np.where(chosen, arrivals[node], next_arrival)
-    initial = cum[rows, next_arrival]
-    return levels, initial
+    return levels, cum[rows, next_arrival] if start is None else start

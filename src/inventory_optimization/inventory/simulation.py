@@ -11,7 +11,9 @@ Timing inside period ``t`` (vectorised across series; the only loop is over peri
 
 So an order placed at ``t`` must cover demand over ``t .. t + L + R - 1``: the forecasts' first
 L + R periods. Stock conservation ``on_hand_start + arrivals - sales - waste = on_hand_end``
-holds by construction in every period.
+holds by construction in every period, and over the run (no orders are open at the start)
+``on_hand_start[:, 0] + sum(order_qty) - sum(sales) - sum(waste) = on_hand_end[:, -1] +
+on_order_end[:, -1]``: what was bought is sold, wasted, on the shelf or on its way.
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ LevelSource = np.ndarray | Callable[[int, dict[str, np.ndarray]], np.ndarray]
 def per_series(value: np.ndarray | float, n_series: int, dtype: type = float) -> np.ndarray:
     """A scalar or per-series value as a ``(series,)`` array of ``dtype``."""
     return np.broadcast_to(np.asarray(value), (n_series,)).astype(dtype)
+
+
+def selling_periods(shelf_life: np.ndarray) -> np.ndarray:
+    """Periods a unit can be sold in, counting its arrival period: the whole periods of its
+    shelf life, at least 1; inf where it never expires (inf or NaN)."""
+    shelf = np.asarray(shelf_life, dtype=float)
+    return np.where(np.isfinite(shelf), np.maximum(np.floor(np.nan_to_num(shelf)), 1), np.inf)
 
 
 def _level_at(source: LevelSource | None, t: int, state: dict[str, np.ndarray]) -> np.ndarray:
@@ -60,12 +69,15 @@ def simulate(
     position is at or below it: (s, S); a fixed (s, Q) is a callable returning
     ``state["position"] + Q``. ``shelf_life`` in whole periods a
     unit can be sold, counting its arrival period (inf or NaN: never expires). Starting stock
-    defaults to the first order-up-to level (no open orders). NaN demand counts as 0.
+    ``initial_on_hand`` (fresh, no open orders) defaults to the first order-up-to level: a
+    convenience for studying one policy; to compare policies, give them all the same start
+    (``backtest.run_backtest`` does). NaN demand counts as 0.
 
     Returns ``(series, periods)`` arrays: on_hand_start, arrivals, demand, sales, lost_sales,
     unmet (demand not served on time), backorders (open at period end), waste, on_hand_end,
-    order_qty, review (an epoch), cycle (replenishment cycle of the period: 0 before the first
-    order can arrive, then k for the k-th review epoch's, or order's, arrival).
+    on_order_end (ordered, not yet arrived, at period end), order_qty, review (an epoch),
+    cycle (replenishment cycle of the period: 0 before the first order can arrive, then k for
+    the k-th review epoch's, or order's, arrival).
     """
     demand = np.nan_to_num(np.asarray(demand, dtype=float), nan=0.0)
     n_series, n_periods = demand.shape
@@ -77,8 +89,7 @@ def simulate(
         raise ValueError("lead times must be >= 0 and review periods >= 1")
     shelf = per_series(shelf_life, n_series)
     perishable = np.isfinite(shelf)
-    shelf_periods = np.where(perishable, np.maximum(np.floor(np.nan_to_num(shelf)), 1), 1)
-    shelf_periods = shelf_periods.astype(int)
+    shelf_periods = np.where(perishable, selling_periods(shelf), 1).astype(int)
     n_ages = int(shelf_periods[perishable].max(initial=1))
 
     if isinstance(order_up_to, np.ndarray) and order_up_to.shape not in (
@@ -97,7 +108,8 @@ def simulate(
     on_hand = ages.sum(axis=1)
 
     names = ("on_hand_start", "arrivals", "sales", "lost_sales", "unmet", "backorders", "waste")
-    out = {name: np.zeros((n_series, n_periods)) for name in (*names, "on_hand_end", "order_qty")}
+    columns = (*names, "on_hand_end", "on_order_end", "order_qty")
+    out = {name: np.zeros((n_series, n_periods)) for name in columns}
     out["demand"] = demand
     out["review"] = np.zeros((n_series, n_periods), dtype=bool)
     cycle_start = np.zeros((n_series, n_periods), dtype=bool)
@@ -158,6 +170,7 @@ def simulate(
             ("backorders", backlog),
             ("waste", waste),
             ("on_hand_end", on_hand_end),
+            ("on_order_end", pipeline.sum(axis=1)),
             ("order_qty", qty),
         ):
             out[name][:, t] = value

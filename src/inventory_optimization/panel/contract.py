@@ -11,6 +11,7 @@ The demand panel is a long table, one row per series and period:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 SERIES_ID = "series_id"
 DATE = "date"
@@ -19,7 +20,6 @@ IS_OBSERVED = "is_observed"
 IS_CLOSED = "is_closed"
 IS_OUTLIER = "is_outlier"
 FLAGS = (IS_OBSERVED, IS_CLOSED, IS_OUTLIER)
-
 
 
 @dataclass
@@ -39,6 +39,10 @@ class SourceSummary:
     # (e.g. negative_lines, duplicate_lines_dropped, partial_period_lines_dropped): counts the
     # panel itself can no longer show once lines are combined, dropped or clipped.
     input_counts: dict[str, int] = field(default_factory=dict)
+    # What the adapter read from the data itself rather than from its settings (the custom
+    # source: the frequency under `frequency: auto`, key cardinalities, what a missing period
+    # likely means), so panel_metadata shows what later stages were given and why.
+    inferred: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

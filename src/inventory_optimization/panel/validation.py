@@ -8,6 +8,8 @@ several files (a ``partition`` column holds each file's stem) counts lines per f
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -59,12 +61,46 @@ def line_examples(frame: pd.DataFrame, mask, column: str | None = None, limit: i
     return ", ".join(f"{line_label(frame, idx)}: {_value(frame.at[idx, column])}" for idx in rows)
 
 
-def require_columns(frame: pd.DataFrame, columns: Sequence[str], dataset: str) -> None:
+def _comparable(name) -> str:
+    """``' Order_Date'`` and ``'order date'`` compare equal: case, spaces, ``_`` and ``-``."""
+    return " ".join(re.split(r"[\s_\-]+", str(name).strip().lower())).strip()
+
+
+def close_names(name, choices: Iterable, limit: int = 3) -> list:
+    """The choices nearest to ``name`` (case-insensitive, ``difflib``), closest first: the
+    ones equal but for case, spaces, ``_`` and ``-`` if any, else up to ``limit`` near ones."""
+    by_form: dict[str, list] = {}
+    for choice in choices:
+        by_form.setdefault(_comparable(choice), []).append(choice)
+    wanted = _comparable(name)
+    # A spelling that differs only in case, spaces or separators is the answer on its own.
+    forms = [wanted] if wanted in by_form else []
+    forms = forms or difflib.get_close_matches(wanted, list(by_form), n=limit, cutoff=0.6)
+    found = [choice for form in forms for choice in by_form[form]]
+    return [choice for choice in found if choice != name][:limit]
+
+
+def did_you_mean(name, choices: Iterable) -> str:
+    """`` (did you mean 'units'?)`` when a choice is close to ``name``, else ``''``."""
+    close = close_names(name, choices)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def require_columns(
+    frame: pd.DataFrame, columns: Sequence[str], dataset: str, *, fix: str | None = None
+) -> None:
+    """Every column present; a missing one is named with the file's nearest spellings."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
+        hints = [
+            f"{' or '.join(map(repr, close))} for {name!r}"
+            for name in missing
+            if (close := close_names(name, frame.columns))
+        ]
+        near = f" (did you mean {'; '.join(hints)}?)" if hints else ""
         raise DataValidationError(
-            f"{dataset}: missing required column(s) {missing} in {len(frame)} rows; "
-            f"expected {list(columns)}, found {list(frame.columns)}."
+            f"{dataset}: missing required column(s) {missing} in {len(frame)} rows{near}; "
+            f"expected {list(columns)}, found {list(frame.columns)}" + (f"; {fix}." if fix else ".")
         )
 
 

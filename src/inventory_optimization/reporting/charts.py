@@ -17,6 +17,7 @@ COST_COLUMNS = {
     "ordering_cost": "ordering",
     "lost_sales_cost": "lost sales",
     "waste_cost": "waste",
+    "end_stock_cost": "unrecovered ending stock",
 }
 POLICY_LABELS = {
     "naive": "spreadsheet rule",
@@ -315,7 +316,8 @@ def feature_importance_chart(importances: pd.DataFrame, top: int = 15):
 
 
 def backtest_cost_chart(backtest: pd.DataFrame):
-    """Total cost of each policy over the holdout, split into its parts, fill rate on top."""
+    """Total cost of each policy over the holdout, split into its parts (the ending stock's
+    part: what the stock left at the end will not recover of its cost), fill rate on top."""
     import plotly.graph_objects as go
 
     _require(backtest, ["policy", SERIES_ID, "fill_rate", *COST_COLUMNS], "policy_backtest")
@@ -337,7 +339,8 @@ def backtest_cost_chart(backtest: pd.DataFrame):
         )
     )
     figure.update_layout(
-        title="Inventory backtest on real demand: total cost per policy (same demand for all)",
+        title="Inventory backtest on real demand: total cost per policy "
+        "(same demand and starting stock for all)",
         barmode="stack",
         yaxis_title="cost over the holdout",
         xaxis_title="policy",

@@ -32,13 +32,22 @@ BACKTEST_COLUMNS = [
     "policy",
     "fill_rate",
     "cycle_service_level",
+    "start_on_hand",
+    "units_purchased",
+    "end_on_hand",
     "holding_cost",
     "ordering_cost",
     "lost_sales_cost",
     "waste_cost",
+    "end_stock_cost",
     "total_cost",
     "gap_closed",
 ]
+BACKTEST_NOTE = (
+    "Every policy starts from the same stock and pays for what it buys; end_stock_cost is "
+    "what the stock left at the end will not recover of its cost (the holding of the periods "
+    "it would still cover, perishables it would not sell in time)."
+)
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
 h1{margin-bottom:.2rem} .sub{color:#666;margin-top:0}
@@ -182,6 +191,7 @@ def summary_html(
             f"<h2>Forecast accuracy per model ({html.escape(metric)}, lower is better)</h2>",
             _table(leaderboard_table),
             "<h2>Inventory backtest: totals per policy over the holdout</h2>",
+            f'<p class="sub">{html.escape(BACKTEST_NOTE)}</p>',
             _table(backtest_table),
             f"<h2>Replenishment plan: the {len(plan_table)} largest orders today</h2>",
             _table(plan_table),

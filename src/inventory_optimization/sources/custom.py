@@ -4,11 +4,17 @@ Every doubtful line is either refused with a ``DataValidationError`` before the 
 returns (so Kedro writes nothing) or handled by a policy the mapping names, logged and counted
 in ``SourceSummary.input_counts``:
 
-- refused: blank keys, unparseable or future dates, non-numeric, infinite or absurd numbers,
-  a declared frequency the dates contradict, fewer than two periods;
+- refused: a mapped column the file lacks (with the file's nearest spellings), blank keys,
+  unparseable or future dates, non-numeric, infinite or absurd numbers, a declared frequency
+  the dates contradict, monthly-looking dates, fewer than two periods;
 - policies: exact duplicate lines (``order_id_column`` + ``duplicate_lines``), partial first
   and last weeks of daily lines (``partial_periods``); negative quantities and single-period
   series are kept, counted and logged.
+
+``frequency: auto`` (the default) takes the frequency from the dates (``panel.inspection``):
+``W-<DAY>`` for dates all on one weekday 7 days apart, ``D`` otherwise. Either way one block is
+logged with the frequency and why, the series by key cardinality, the date range and what a
+missing period likely means; ``SourceSummary.inferred`` (so ``panel_metadata``) records it.
 """
 
 from __future__ import annotations
@@ -19,16 +25,23 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..panel.contract import DATE, DEMAND, SERIES_ID, SourceSummary
-from ..panel.inspection import inspect_dates
-from ..panel.periods import Frequency, is_holiday
+from ..panel.inspection import (
+    DateInspection,
+    MissingPeriods,
+    describe_series,
+    infer_missing_periods,
+    inference_block,
+    inspect_dates,
+)
+from ..panel.periods import SUPPORTED_FREQUENCIES, Frequency, is_holiday
 from ..panel.validation import (
     DataValidationError,
     check_declared_frequency,
     check_unique,
+    did_you_mean,
     line_examples,
     require_columns,
     require_filled,
-    require_frequency,
     require_not_after,
     require_periods,
     require_rows,
@@ -43,15 +56,63 @@ DATASET = "custom sales"
 AGGREGATIONS = ("sum", "mean", "error")
 DUPLICATE_LINE_POLICIES = ("drop", "error")
 PARTIAL_PERIOD_POLICIES = ("drop", "keep")
+AUTO = "auto"
+FREQUENCY_SETTINGS = (AUTO, *SUPPORTED_FREQUENCIES)
+MAPPING_FIX = "set the file's column names in data_source (or rename them in the export)"
 
 
 def _policy(mapping: Mapping, key: str, allowed: tuple[str, ...], default: str) -> str:
     value = mapping.get(key, default)
     if value not in allowed:
         raise DataValidationError(
-            f"{DATASET}: {key} '{value}' is not one of {allowed}; set one of them in data_source."
+            f"{DATASET}: {key} '{value}' is not one of {allowed}{did_you_mean(value, allowed)}; "
+            f"set one of them in data_source."
         )
     return value
+
+
+def _frequency(setting: str, inspection: DateInspection, column: str) -> str:
+    """The panel frequency: the dates' own under ``auto``, else the declared one, refused when
+    the dates contradict it; monthly-looking dates are refused either way."""
+    if inspection.looks_monthly:
+        raise DataValidationError(
+            f"{DATASET}: column '{column}' looks monthly: {inspection.describe_monthly()}; "
+            f"monthly data is not supported yet (frequency D or W-<DAY>): export daily lines "
+            f"or weekly totals."
+        )
+    if setting == AUTO:
+        return inspection.suggested_frequency or "D"
+    check_declared_frequency(inspection, setting, DATASET, column)
+    return setting
+
+
+def _source_name(mapping: Mapping) -> str:
+    """The file the lines came from, when the environment says (``raw_dir``, ``sales_file``)."""
+    folder, name = mapping.get("raw_dir"), mapping.get("sales_file")
+    return f"{folder}/{name}" if folder and name else DATASET
+
+
+def _inferred(
+    frame: pd.DataFrame,
+    keys: list[str],
+    setting: str,
+    frequency: str,
+    inspection: DateInspection,
+    missing: MissingPeriods,
+) -> dict:
+    cardinality = {key: int(frame[key].nunique()) for key in keys}
+    return {
+        "frequency_setting": setting,
+        "frequency": frequency,
+        "frequency_reason": inspection.describe_frequency(),
+        "week_label": inspection.week_label,
+        "key_cardinality": cardinality,
+        "series": describe_series(cardinality, int(frame[SERIES_ID].nunique())),
+        "missing_periods": missing.policy,
+        "missing_periods_reason": missing.reason,
+        "zero_line_share": round(missing.zero_share, 6),
+        "smallest_sale": missing.smallest_sale,
+    }
 
 
 def _last_allowed_date(mapping: Mapping) -> tuple[pd.Timestamp, str]:
@@ -216,8 +277,8 @@ def build_custom_panel(
     ``aggregate``: the target is summed (``sum``) or averaged (``mean``), covariates are
     averaged; ``error`` refuses duplicates.
     """
-    frequency = mapping.get("frequency", "D")
-    keys: dict = dict(mapping["key_columns"])
+    setting = mapping.get("frequency") or AUTO
+    keys: dict = dict(mapping.get("key_columns") or {})
     known: dict = dict(mapping.get("known_covariates") or {})
     past: dict = dict(mapping.get("past_covariates") or {})
     attributes_map: dict = dict(mapping.get("attribute_columns") or {})
@@ -226,8 +287,17 @@ def build_custom_panel(
     aggregate = _policy(mapping, "aggregate", AGGREGATIONS, "sum")
     duplicates = _policy(mapping, "duplicate_lines", DUPLICATE_LINE_POLICIES, "drop")
     partials = _policy(mapping, "partial_periods", PARTIAL_PERIOD_POLICIES, "drop")
-    require_frequency(frequency, DATASET)
-    period = Frequency(frequency)
+    if setting not in FREQUENCY_SETTINGS:
+        raise DataValidationError(
+            f"{DATASET}: frequency '{setting}' is not supported"
+            f"{did_you_mean(setting, FREQUENCY_SETTINGS)}; set frequency: auto (read from the "
+            f"dates), D or W-<DAY> (weeks labelled by that day) in data_source."
+        )
+    if not keys:
+        raise DataValidationError(
+            f"{DATASET}: key_columns is empty; map at least one column that tells one series "
+            f"from another, e.g. key_columns: {{item_id: SKU}} in data_source."
+        )
     last_allowed, last_label = _last_allowed_date(mapping)
 
     require_rows(sales, DATASET)
@@ -240,7 +310,7 @@ def build_custom_panel(
         *attributes_map.values(),
         *([order_id] if order_id else []),
     ]
-    require_columns(sales, list(dict.fromkeys(raw_columns)), DATASET)
+    require_columns(sales, list(dict.fromkeys(raw_columns)), DATASET, fix=MAPPING_FIX)
     for raw in keys.values():
         require_filled(
             sales,
@@ -272,7 +342,9 @@ def build_custom_panel(
         name: to_numeric(sales, raw, DATASET, allow_missing=True)
         for name, raw in {**known, **past}.items()
     }
-    check_declared_frequency(inspect_dates(dates), frequency, DATASET, date_column)
+    inspection = inspect_dates(dates)
+    frequency = _frequency(setting, inspection, date_column)
+    period = Frequency(frequency)
 
     counts: dict[str, int] = {}
     _log_negatives(sales, target, demand, aggregate, counts)
@@ -286,6 +358,20 @@ def build_custom_panel(
     frame[DEMAND] = demand.loc[lines.index]
     for name, values in covariates.items():
         frame[name] = values.loc[lines.index]
+    missing = infer_missing_periods(
+        frame[DEMAND],
+        frame[SERIES_ID],
+        frame[DATE],
+        frequency,
+        order_lines=inspection.has_times or order_id is not None,
+    )
+    inferred = _inferred(frame, list(keys), setting, frequency, inspection, missing)
+    logger.info(
+        "%s",
+        inference_block(
+            _source_name(mapping), setting, inspection, frequency, inferred["series"], missing
+        ),
+    )
     frame = _drop_partial_periods(frame, days, period, partials, counts)
     longer = "export a longer date range"
     if "partial_periods_dropped" in counts:
@@ -321,6 +407,7 @@ def build_custom_panel(
         country=country,
         notes=[f"rows sharing a series and period combined by '{aggregate}'"],
         input_counts=counts,
+        inferred=inferred,
     )
     panel = assemble_panel(facts, summary, DATASET, lines=aggregate == "error")
     if country:

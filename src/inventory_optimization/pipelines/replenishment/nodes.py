@@ -102,7 +102,13 @@ def backtest_policies(
     protocol: dict[str, Any],
     inventory: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Replay the holdout with actual demand for every policy; KPIs and trajectories."""
+    """Replay the holdout with actual demand for every policy; KPIs and trajectories.
+
+    Every policy starts from the same stock, ``inventory.backtest.start`` (default the actual
+    demand over the first lead time). The recorded stock positions (``stock_positions``,
+    ``current_positions``) are today's, at the panel's last date, which is the holdout's end,
+    not its origin: they are not the stock the holdout started with, so they are not used.
+    """
     frequency = Frequency.of(panel_metadata["frequency"])
     started = time.perf_counter()
     origin = pd.Timestamp(protocol["origin"])
@@ -118,6 +124,8 @@ def backtest_policies(
     logger.info(
         "Backtest (%.1f s), total cost and fill rate per policy:\n%s",
         time.perf_counter() - started,
-        total[["total_cost", "fill_rate", "gap_closed"]].to_string(),
+        total[
+            ["total_cost", "fill_rate", "units_purchased", "end_on_hand", "gap_closed"]
+        ].to_string(),
     )
     return table, trajectories
