@@ -109,7 +109,7 @@ def test_an_interrupt_fails_the_run_writes_its_manifest_and_restores_outputs(
     process.send_signal(signum)
     output = "".join(log) + process.communicate(timeout=300)[0]
     assert process.returncode != 0, output[-3000:]
-    assert f"run stopped by {signum.name}" in output
+    assert f"Error: run stopped by {signum.name}" in output and "Traceback" not in output
     manifest = _latest_manifest(project)
     assert manifest["status"] == "failed"
     assert _snapshot(plan) == plan_before

@@ -4,7 +4,7 @@ can act on.
 Kedro loads ``cli`` from this module and its ``run`` replaces the built-in one (``kedro run``,
 and ``inventory-optimization run``). A refusal the user can fix (bad input data, a stale
 output, history too short for the configured origins, another run holding the environment's
-lock, a raw file that cannot be read) prints one message and exits with code 1; its traceback
+lock, a raw file that cannot be read, a SIGTERM or Ctrl-C) prints one message and exits with code 1; its traceback
 goes to the log at DEBUG level. Any other error keeps Kedro's full traceback.
 """
 
@@ -19,10 +19,18 @@ from kedro.io import DatasetError
 from .features import HistoryTooShortError
 from .lineage import StaleInputError
 from .panel.validation import DataValidationError
+from .run_journal import RunInterrupted
 from .run_lock import RunLocked
 
 logger = logging.getLogger(__name__)
-ACTIONABLE = (DataValidationError, StaleInputError, HistoryTooShortError, RunLocked, DatasetError)
+ACTIONABLE = (
+    DataValidationError,
+    StaleInputError,
+    HistoryTooShortError,
+    RunLocked,
+    RunInterrupted,
+    DatasetError,
+)
 
 
 @click.group(name="inventory_optimization")
