@@ -102,17 +102,11 @@ class LineageHooks:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline) -> None:
-        from kedro.framework.project import pipelines
-
-        from .pipeline_registry import RENAMED_PIPELINES
+        from .pipeline_registry import stage_pipelines
 
         producers: dict[str, str] = {}
         try:
-            registered = {
-                name: p
-                for name, p in pipelines.items()
-                if name != "__default__" and name not in RENAMED_PIPELINES
-            }
+            registered = stage_pipelines()
         except Exception:  # noqa: BLE001 - without a registry the message names no pipeline
             registered = {}
         for name, registered_pipeline in registered.items():

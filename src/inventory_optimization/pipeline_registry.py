@@ -55,5 +55,16 @@ def create_pipelines(source: Source) -> dict[str, Pipeline]:
     return pipelines
 
 
+def stage_pipelines() -> dict[str, Pipeline]:
+    """The registered pipelines that are stages: not ``__default__``, not an old name."""
+    from kedro.framework.project import pipelines
+
+    return {
+        name: pipeline
+        for name, pipeline in pipelines.items()
+        if name != "__default__" and name not in RENAMED_PIPELINES
+    }
+
+
 def register_pipelines() -> dict[str, Pipeline]:
     return create_pipelines(source_for(_environment_source))

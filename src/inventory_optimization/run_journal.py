@@ -35,18 +35,18 @@ class RunInterrupted(Exception):  # noqa: N818 - it names what happened to the r
     """SIGTERM or Ctrl-C during a run: handled like any error of the run."""
 
 
-def _output_path(dataset: Any, run_id: str | None) -> tuple[Path | None, bool]:
-    """The path a dataset's save writes, and whether it is a new version folder."""
+def _output_path(dataset: Any, run_id: str | None) -> Path | None:
+    """The path a dataset's save writes: its file, or its new version folder if versioned."""
     described = dataset._describe() if hasattr(dataset, "_describe") else {}
     filepath = described.get("filepath") or described.get("path")
     if not filepath or "://" in str(filepath) and not str(filepath).startswith("file://"):
-        return None, False
+        return None
     path = Path(str(filepath).removeprefix("file://"))
     version = described.get("version")
     if version is not None and run_id:
         save = getattr(version, "save", None) or run_id
-        return path / str(save), True
-    return path, False
+        return path / str(save)
+    return path
 
 
 class Journal:
@@ -142,7 +142,7 @@ class RunJournalHooks:
             dataset = self._catalog[dataset_name]
         except Exception:  # noqa: BLE001 - a dataset the catalog cannot resolve is not a file
             return
-        path, _ = _output_path(dataset, self._run_id)
+        path = _output_path(dataset, self._run_id)
         if path is not None:
             self._journal.before_write(path)
 

@@ -640,15 +640,9 @@ class RunManifestHooks:
 
     def _stages(self, pipeline) -> dict[str, list[str]]:
         try:
-            from kedro.framework.project import pipelines
+            from .pipeline_registry import stage_pipelines
 
-            from .pipeline_registry import RENAMED_PIPELINES
-
-            registered = {
-                name: [n.name for n in p.nodes]
-                for name, p in pipelines.items()
-                if name != "__default__" and name not in RENAMED_PIPELINES
-            }
+            registered = {name: [n.name for n in p.nodes] for name, p in stage_pipelines().items()}
         except Exception:  # noqa: BLE001 - a registry that fails to load: tags still tell
             registered = {}
         tags = {node.name: node.tags for node in pipeline.nodes}
