@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID
+from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_KNOWN, IS_OBSERVED, SERIES_ID
 from ..panel.periods import Frequency
 from .calendar_features import calendar_columns
 from .catalog import KNOWN, FamilyColumns, FeatureCatalog
@@ -29,7 +29,7 @@ from .profile import FeatureTransforms
 from .static import static_columns
 
 KEY_COLUMNS = [SERIES_ID, "origin", DATE, "horizon"]
-TARGET_COLUMNS = [DEMAND, IS_CLOSED, IS_OBSERVED]
+TARGET_COLUMNS = [DEMAND, IS_CLOSED, IS_OBSERVED, IS_KNOWN]
 
 
 def forecast_origins(
@@ -117,6 +117,7 @@ def _keys_and_targets(grid: Grid, panel: pd.DataFrame, key_columns: list[str]) -
             DEMAND: rows.at_target(grid.demand),
             IS_CLOSED: rows.at_target(grid.closed) == 1,
             IS_OBSERVED: rows.at_target(grid.observed) == 1,
+            IS_KNOWN: rows.at_target(grid.known) == 1,
         }
     )
     keys = panel.drop_duplicates(SERIES_ID).set_index(SERIES_ID)[list(key_columns)]

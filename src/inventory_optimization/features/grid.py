@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID
+from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID, known_demand
 from ..panel.periods import Frequency
 from .profile import open_demand
 from .wide import WideIndex, gather, reduce, trailing
@@ -66,6 +66,7 @@ class Grid:
         self.demand = self.wide.matrix(panel[DEMAND])
         self.open_demand = self.wide.matrix(open_demand(panel))
         self.observed = self.wide.matrix(panel[IS_OBSERVED])
+        self.known = self.wide.matrix(known_demand(panel))
         self.closed = self.wide.matrix(panel[IS_CLOSED])
 
         # Rows: a series exists from its first date; live rows run past the panel's end.

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.tsa.seasonal import STL
 
-from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID
+from ..panel.contract import DATE, DEMAND, IS_CLOSED, SERIES_ID, known_demand
 from ..panel.periods import Frequency
 
 # Syntetos-Boylan cut-offs between the four demand classes.
@@ -33,8 +33,9 @@ class FeatureTransforms:
 
 
 def open_demand(panel: pd.DataFrame) -> pd.Series:
-    """Demand of observed, open periods; NaN elsewhere (closures are not zero demand)."""
-    usable = panel[IS_OBSERVED] & ~panel[IS_CLOSED]
+    """Demand of known, open periods (records and filled zero days); NaN elsewhere (closures
+    and unknown periods are not zero demand)."""
+    usable = known_demand(panel) & ~panel[IS_CLOSED]
     return panel[DEMAND].where(usable)
 
 

@@ -283,4 +283,3 @@ def order_quantity(
     quantity = round_up_to_packs(need, case_pack)
     minimum = round_up_to_packs(moq, case_pack)
     return np.where(quantity > 0, np.maximum(quantity, minimum), 0.0)
-

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..panel.contract import DEMAND, IS_CLOSED, IS_OBSERVED
+from ..panel.contract import IS_CLOSED, known_demand
 
 TRANSFORMS = ("log1p", "scale", "none")
 
@@ -53,8 +53,9 @@ def row_scale(rows: pd.DataFrame) -> np.ndarray:
 
 
 def trainable(rows: pd.DataFrame) -> pd.Series:
-    """Rows a model may learn from: a known target on an open, observed period."""
-    return rows[DEMAND].notna() & ~rows[IS_CLOSED] & rows[IS_OBSERVED]
+    """Rows a model may learn from: a known target (a record, or a period the missing policy
+    filled as no sale) on an open period."""
+    return known_demand(rows) & ~rows[IS_CLOSED]
 
 
 class Forecaster:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from ..panel.contract import DEMAND, IS_CLOSED, IS_OBSERVED
+from ..panel.contract import DEMAND, IS_CLOSED, IS_OBSERVED, known_demand
 from .base import trainable
 
 SCORING_RULES = ("open_positive", "observed", "open")
@@ -15,14 +15,16 @@ SCORING_RULES = ("open_positive", "observed", "open")
 
 def scored(rows: pd.DataFrame, rule: str) -> pd.Series:
     """Rows the protocol scores: ``open_positive`` (Rossmann: open and sales > 0),
-    ``observed`` (every record present: Walmart, Recruit) or ``open`` (observed and open)."""
-    known = rows[DEMAND].notna() & rows[IS_OBSERVED]
+    ``observed`` (every raw record present, as the Walmart and Recruit competitions scored) or
+    ``open`` (every open period whose demand is known, the zero days a missing policy filled
+    included: an item that sold nothing is scored on forecasting nothing)."""
+    recorded = rows[DEMAND].notna() & rows[IS_OBSERVED]
     if rule == "open_positive":
-        return known & ~rows[IS_CLOSED] & (rows[DEMAND] > 0)
+        return recorded & ~rows[IS_CLOSED] & (rows[DEMAND] > 0)
     if rule == "observed":
-        return known
+        return recorded
     if rule == "open":
-        return known & ~rows[IS_CLOSED]
+        return known_demand(rows) & ~rows[IS_CLOSED]
     raise ValueError(f"scoring rule '{rule}' is not one of {SCORING_RULES}")
 
 

@@ -7,13 +7,14 @@ import numpy as np
 import pandas as pd
 
 from ..features.wide import WideIndex
-from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID
+from ..panel.contract import DATE, DEMAND, IS_CLOSED, SERIES_ID, known_demand
 from ..panel.periods import Frequency
 
 
 class DemandHistory:
-    """Demand of open, observed periods on the panel's regular grid; closed and unobserved
-    periods are NaN, so a closure is never read as a sale of zero."""
+    """Demand of open periods whose demand is known (records and filled zero days) on the
+    panel's regular grid; closed and unknown periods are NaN, so a closure is never read as a
+    sale of zero."""
 
     def __init__(self, panel: pd.DataFrame, frequency: str, until: pd.Timestamp | None = None):
         step = Frequency.of(frequency).step
@@ -21,7 +22,7 @@ class DemandHistory:
         self.dates = pd.date_range(panel[DATE].min(), end, freq=step)
         self.series = pd.Index(sorted(panel[SERIES_ID].unique()), name=SERIES_ID)
         index = WideIndex(panel, self.dates, self.series)
-        self.values = index.matrix(panel[DEMAND].where(panel[IS_OBSERVED] & ~panel[IS_CLOSED]))
+        self.values = index.matrix(panel[DEMAND].where(known_demand(panel) & ~panel[IS_CLOSED]))
 
     def window(
         self, origins: pd.Series | pd.DatetimeIndex, series: pd.Series, length: int

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, IS_OUTLIER, SERIES_ID
+from .contract import DATE, DEMAND, IS_CLOSED, IS_KNOWN, IS_OBSERVED, IS_OUTLIER, SERIES_ID
 from .periods import Frequency
 
 MISSING_POLICIES = ("nan", "zero", "closed")
@@ -85,8 +85,9 @@ def fill_unobserved(
 ) -> pd.DataFrame:
     """Decide what an inserted (unobserved) period means.
 
-    ``nan``: demand unknown, left missing so models skip it; ``zero``: no sale happened;
-    ``closed``: the store was closed (``is_closed``), demand zero by design.
+    ``nan``: demand unknown, left missing so models skip it; ``zero``: no sale happened, a
+    known demand of zero (``is_known``) that models learn from and metrics score; ``closed``:
+    the store was closed (``is_closed``), demand zero by design and never learned from.
     Covariates of inserted rows are carried forward within the series, else zero.
     """
     if policy not in MISSING_POLICIES:
@@ -97,6 +98,7 @@ def fill_unobserved(
         panel.loc[unobserved, DEMAND] = 0.0
     if policy == "closed":
         panel.loc[unobserved, IS_CLOSED] = True
+    panel[IS_KNOWN] = panel[IS_OBSERVED] | (unobserved & (policy == "zero"))
     panel[IS_CLOSED] = panel[IS_CLOSED].fillna(False).astype(bool)
     present = [c for c in covariates if c in panel.columns]
     if present and unobserved.any():

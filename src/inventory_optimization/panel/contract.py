@@ -5,7 +5,11 @@ The demand panel is a long table, one row per series and period:
 - ``series_id`` (string) and the key columns it is made of (``store_id``, ``item_id``, ...),
 - ``date`` (datetime64, one regular frequency), ``demand`` (float, in the dataset's unit),
 - known-in-advance covariates, past-only covariates,
-- flags ``is_observed`` (a raw record existed), ``is_closed`` and ``is_outlier``.
+- flags ``is_observed`` (a raw record existed), ``is_known`` (the period's demand is known:
+  a record, or a period the missing policy says sold nothing), ``is_closed`` and ``is_outlier``.
+
+A period is one of: a known sale or known zero (``is_known``, open), unknown (neither observed
+nor filled: demand NaN) or closed (``is_closed``, zero by design, never learned from or scored).
 """
 
 from __future__ import annotations
@@ -17,9 +21,17 @@ SERIES_ID = "series_id"
 DATE = "date"
 DEMAND = "demand"
 IS_OBSERVED = "is_observed"
+IS_KNOWN = "is_known"
 IS_CLOSED = "is_closed"
 IS_OUTLIER = "is_outlier"
-FLAGS = (IS_OBSERVED, IS_CLOSED, IS_OUTLIER)
+FLAGS = (IS_OBSERVED, IS_KNOWN, IS_CLOSED, IS_OUTLIER)
+
+
+def known_demand(frame) -> Any:
+    """Rows whose demand is known: ``is_known`` where the frame has it (the cleaned panel and
+    the model input), else ``is_observed`` (a raw panel, before any missing policy ran)."""
+    flag = IS_KNOWN if IS_KNOWN in frame.columns else IS_OBSERVED
+    return frame[flag].astype(bool) & frame[DEMAND].notna()
 
 
 @dataclass

@@ -244,6 +244,7 @@ def generate_demand_data(params: Mapping) -> dict[str, pd.DataFrame]:
         "true_demand": true_demand,
     }
 
+
 def build_synthetic_panel(
     sales: pd.DataFrame,
     items: pd.DataFrame,
