@@ -10,6 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# LightGBM's wheel links the system's OpenMP runtime (XGBoost and scikit-learn bundle theirs).
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first (from pyproject.toml), so code changes reuse the cached layer.
 COPY pyproject.toml README.md ./
 COPY src ./src

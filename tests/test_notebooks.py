@@ -52,13 +52,13 @@ assert len(quality) == metadata["series"]
         },
         """
 import numpy as np
-assert set(calibration.columns) == set(leaderboard["model"])
+assert set(calibration.columns) == set(leaderboard["model"]) - {"zero_forecast"}
 assert list(calibration.index) == levels
 assert ((calibration >= 0) & (calibration <= 1)).all().all()
 assert calibration.apply(lambda shares: shares.is_monotonic_increasing).all()
 # the notebook's 80 % interval coverage is the leaderboard's coverage_80
 coverage_80 = interval_coverage.xs("80% (0.1–0.9)", level="interval")["coverage"].iloc[0]
-expected = leaderboard.set_index("model")["coverage_80"]
+expected = leaderboard.set_index("model")["coverage_80"].drop("zero_forecast", errors="ignore")
 assert np.allclose(coverage_80.reindex(expected.index), expected)
 assert set(by_class.index.get_level_values("demand_class")) <= {
     "smooth", "intermittent", "erratic", "lumpy"

@@ -17,6 +17,7 @@ LIBRARIES = (
     "scikit-learn",
     "xgboost-cpu",
     "xgboost",
+    "lightgbm",
     "statsmodels",
     "optuna",
     "tensorflow-cpu",

@@ -309,7 +309,9 @@ def leaderboard_headline(leaderboard: pd.DataFrame) -> str | None:
         return None
     metric = str(leaderboard["metric"].iloc[0]) if "metric" in leaderboard else "score"
     score = "score" if "score" in leaderboard else metric
-    best = leaderboard.sort_values(score).iloc[0]
+    # The zero forecast is a floor scored for comparison, not a model the run produced.
+    models = leaderboard[leaderboard["model"] != "zero_forecast"]
+    best = (models if len(models) else leaderboard).sort_values(score).iloc[0]
     head = rows.get("ensemble")
     who = "ensemble" if head else str(best["model"])
     head = head or rows[who]

@@ -49,8 +49,18 @@ def test_recruit_end_to_end_writes_every_modeling_output():
     cards = sorted((reporting / "model_card.json").glob("*/model_card.json"))
     card = json.loads(cards[-1].read_text())
 
-    models = {"seasonal_naive", "ets", "random_forest", "xgboost", "lstm", "ensemble"}
-    assert set(holdout["model"]) == set(leaderboard["model"]) == models
+    models = {
+        "seasonal_naive",
+        "croston",
+        "tsb",
+        "ets",
+        "random_forest",
+        "xgboost",
+        "lightgbm",
+        "lstm",
+        "ensemble",
+    }
+    assert set(holdout["model"]) == set(leaderboard["model"]) - {"zero_forecast"} == models
     # Every row the protocol scores (every restaurant-day on record after the origin) has a
     # forecast from every model.
     visits = pd.read_csv(raw_dir / "air_visit_data.csv.gz", parse_dates=["visit_date"])
@@ -70,7 +80,7 @@ def test_recruit_end_to_end_writes_every_modeling_output():
 
     assert forecast["date"].min() == pd.Timestamp("2017-04-23")
     assert forecast["horizon"].max() == 39 and (forecast["model"] == "ensemble").all()
-    assert set(importances["model"]) == {"xgboost", "random_forest"}
+    assert set(importances["model"]) == {"xgboost", "lightgbm", "random_forest"}
     assert importances["family"].notna().all()
     weights = card["ensemble_weights"]
     assert min(weights.values()) >= 0 and sum(weights.values()) == pytest.approx(1.0, abs=1e-5)

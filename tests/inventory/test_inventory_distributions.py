@@ -76,8 +76,8 @@ def test_cover_quantile_rises_with_target_and_cover(seed, cover, extra, target, 
     table = random_quantiles(seed, 3, 5)
     base = lead_time_demand_quantiles(table, LEVELS, cover, target, 100, seed)
     assert (
-        lead_time_demand_quantiles(table, LEVELS, cover, target + step, 100, seed) >= base
-    ).all()
+        lead_time_demand_quantiles(table, LEVELS, cover, target + step, 100, seed) >= base - 1e-9
+    ).all()  # equal draws may differ in the last bits
     longer = lead_time_demand_quantiles(table, LEVELS, cover + extra, target, 100, seed)
     assert (longer >= base - 1e-9).all()
 

@@ -252,3 +252,69 @@ def test_unknown_fold_rule_is_named(rng):
         fit_residual_quantiles(
             y, point, horizon, scale, LEVELS, "scale", folds=folds, fold_rule="widest"
         )
+
+
+def _slow_movers(rng: np.random.Generator, n: int = N):
+    """Item-level counts: one series' forecast swings from 0.05 (an ordinary day) to 3 (a
+    promotion), so its residuals' shape follows the forecast, not the series' scale."""
+    horizon = rng.integers(1, 29, n)
+    scale = np.exp(rng.uniform(np.log(0.2), np.log(1.0), n))
+    mean = scale * np.exp(rng.uniform(np.log(0.1), np.log(4.0), n))
+    return rng.poisson(mean).astype(float), mean, horizon, scale
+
+
+def test_counts_are_binned_on_the_forecast_and_each_tail_is_calibrated(rng):
+    """Binned on the series' scale, a slow mover's promotion-day forecast and its ordinary-day
+    forecast share one residual table, so zeros fall below a positive 10 % quantile. The
+    latest fold shows binning on the forecast calibrates better; ``auto`` takes it, and each
+    tail then holds its nominal share of fresh actuals, zeros included."""
+    y, point, horizon, scale = _slow_movers(rng)
+    folds = rng.integers(1, 4, N).astype(float)
+    chosen = fit_residual_quantiles(
+        y, point, horizon, scale, LEVELS, "scale", folds=folds, fold_rule="pooled"
+    )
+    assert chosen.bin_on == "point"
+    fresh_y, fresh_point, fresh_horizon, fresh_scale = _slow_movers(rng)
+    by_scale = fit_residual_quantiles(
+        y, point, horizon, scale, LEVELS, "scale", fold_rule="pooled", bin_on="scale"
+    ).predict(fresh_point, fresh_horizon, fresh_scale)
+    by_point = chosen.predict(fresh_point, fresh_horizon, fresh_scale)
+    assert (fresh_y == 0).mean() > 0.4
+    assert np.mean(fresh_y > by_point[0.9]) == pytest.approx(0.1, abs=0.03)
+    assert np.mean(fresh_y < by_point[0.1]) <= 0.1 + 0.03
+    covered = (fresh_y >= by_point[0.1]) & (fresh_y <= by_point[0.9])
+    assert covered.mean() == pytest.approx(0.8, abs=0.05)
+    # Conditional on the forecast's level (quintiles), the upper tail holds its share only
+    # when the bins follow the forecast.
+    level = np.searchsorted(np.quantile(fresh_point, [0.2, 0.4, 0.6, 0.8]), fresh_point)
+    worst = {
+        name: max(abs(np.mean(fresh_y[level == k] > q[0.9][level == k]) - 0.1) for k in range(5))
+        for name, q in (("scale", by_scale), ("point", by_point))
+    }
+    assert worst["point"] < 0.05 < worst["scale"]
+
+
+def test_unknown_binning_is_named(rng):
+    y, point, horizon, scale = _slow_movers(rng, 100)
+    with pytest.raises(ValueError, match="bin_on 'forecast'"):
+        fit_residual_quantiles(y, point, horizon, scale, LEVELS, "scale", bin_on="forecast")
+
+
+def test_integer_quantiles_keep_each_levels_share_of_counts(rng):
+    """Floored quantiles of counts: every level keeps the share of actuals at or below it (a
+    count is <= q exactly when it is <= floor(q)), the values are whole units, and zero days
+    are no longer 'below' a fractional 10 % quantile."""
+    y, point, horizon, scale = _slow_movers(rng)
+    calibration = fit_residual_quantiles(
+        y, point, horizon, scale, LEVELS, "scale", fold_rule="pooled", bin_on="point"
+    )
+    fresh_y, fresh_point, fresh_horizon, fresh_scale = _slow_movers(rng)
+    fractional = calibration.predict(fresh_point, fresh_horizon, fresh_scale)
+    whole = calibration.predict(fresh_point, fresh_horizon, fresh_scale, integer=True)
+    for level in LEVELS:
+        assert (whole[level] == np.round(whole[level])).all()
+        assert np.mean(fresh_y <= whole[level]) == np.mean(fresh_y <= fractional[level])
+    zero_days = fresh_y == 0
+    assert np.mean(fresh_y[zero_days] < fractional[0.1][zero_days]) > 0.01
+    assert np.mean(fresh_y[zero_days] < whole[0.1][zero_days]) < 0.001
+    assert np.mean(fresh_y < whole[0.1]) < np.mean(fresh_y < fractional[0.1])

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inventory_optimization.models.ensemble import stacking_weights
+from inventory_optimization.models.ensemble import (
+    best_candidate,
+    candidate_weights,
+    stacking_weights,
+)
 
 
 def _check_simplex(weights: np.ndarray, n_models: int) -> None:
@@ -102,3 +106,34 @@ def test_one_model_with_wild_predictions_does_not_stall_the_weights():
     weights = stacking_weights(np.column_stack([good, fair, wild]), truth)
     assert weights[0] > 0.6 and weights[2] < 0.2
     assert weights.sum() == pytest.approx(1.0)
+
+
+def test_candidates_are_stacking_the_top_three_average_and_each_model():
+    stacked = {"a": 0.1, "b": 0.2, "c": 0.3, "d": 0.4}
+    scores = {"a": 0.5, "b": 0.2, "c": float("nan"), "d": 0.3}
+    candidates = candidate_weights(stacked, scores)
+    # NaN ranks last: the best three are b, d, a
+    assert list(candidates) == [
+        "stacking",
+        "average of b, d, a",
+        "a alone",
+        "b alone",
+        "c alone",
+        "d alone",
+    ]
+    assert candidates["stacking"] == stacked
+    assert candidates["average of b, d, a"] == {
+        "a": 0.333333,
+        "b": 0.333333,
+        "c": 0.0,
+        "d": 0.333333,
+    }
+    assert candidates["c alone"] == {"a": 0.0, "b": 0.0, "c": 1.0, "d": 0.0}
+    two = candidate_weights({"a": 0.5, "b": 0.5}, {"a": 1.0, "b": 2.0})
+    assert two["average of a, b"] == {"a": 0.5, "b": 0.5}
+
+
+def test_best_candidate_is_the_lowest_score_and_keeps_the_first_of_equals():
+    assert best_candidate({"stacking": 0.4, "x alone": 0.3, "y alone": 0.5}) == "x alone"
+    assert best_candidate({"stacking": 0.3, "x alone": 0.3}) == "stacking"
+    assert best_candidate({"stacking": float("nan"), "x alone": 0.9}) == "x alone"

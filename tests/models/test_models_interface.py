@@ -53,7 +53,16 @@ MODELS = [
 
 
 def test_registry_names_every_family():
-    assert set(FORECASTERS) == {"seasonal_naive", "ets", "random_forest", "xgboost", "lstm"}
+    assert set(FORECASTERS) == {
+        "seasonal_naive",
+        "croston",
+        "tsb",
+        "ets",
+        "random_forest",
+        "xgboost",
+        "lightgbm",
+        "lstm",
+    }
     model = make_forecaster("xgboost", {"max_depth": 3})
     assert isinstance(model, XGBoostForecaster)
     assert model.get_params() == {"max_depth": 3}
@@ -241,3 +250,24 @@ def test_ets_on_short_and_missing_histories():
     history = DemandHistory(panel, "D")
     window = history.window(pd.DatetimeIndex([origin]), pd.Series(["shut"]), 5)
     np.testing.assert_array_equal(window, [[10.0, 10.0, np.nan, np.nan, np.nan]])
+
+
+@pytest.mark.parametrize("objective", ["tweedie", "poisson"])
+@pytest.mark.parametrize("transform", ["scale", "none"])
+def test_count_objectives_forecast_the_mean_on_the_demand_scale(
+    data, train, target, objective, transform
+):
+    """A count objective learns the mean of a non-negative target; predictions come back on
+    the demand scale, non-negative, as close to demand as squared error's."""
+    context = data.context(transform=transform)
+    params = {**XGB_PARAMS, "objective": objective}
+    counted = XGBoostForecaster(**params).fit(train, context).predict(target, context)
+    open_rows = ~target["is_closed"].to_numpy()
+    assert (counted >= 0).all()
+    ratio = counted[open_rows].mean() / target["demand"].to_numpy()[open_rows].mean()
+    assert 0.7 < ratio < 1.4
+
+
+def test_unknown_xgboost_objective_is_named(data, train):
+    with pytest.raises(ValueError, match="xgboost objective 'huber'"):
+        XGBoostForecaster(**XGB_PARAMS, objective="huber").fit(train, data.context())

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from inventory_optimization.models.metrics import (
+    auto_headline,
+    bias,
     coverage,
     headline,
     mase,
@@ -17,7 +19,10 @@ from inventory_optimization.models.metrics import (
     rmse,
     rmsle,
     rmspe,
+    rmsse,
+    scaled_pinball,
     seasonal_naive_mae,
+    series_scales,
     wape,
     wmae,
 )
@@ -109,3 +114,131 @@ def test_headline_dispatches_by_name():
     assert headline("wmae", Y, PRED, np.array([0, 0, 1])) == pytest.approx((1 + 0 + 10) / 7)
     with pytest.raises(KeyError):
         headline("mape", Y, PRED)
+
+
+def test_bias_is_total_forecast_over_total_actual():
+    # forecast total 6 over actual total 7
+    assert bias(Y, PRED) == pytest.approx(6 / 7)
+    assert bias(Y, Y) == pytest.approx(1.0)
+    assert bias(Y, np.zeros(3)) == 0.0
+    assert math.isnan(bias(np.zeros(2), np.ones(2)))
+
+
+# Six days, four series; the origin is the last day and the weight window its last two days.
+#   a: 0, 2, 4, closed, unknown, 1  -> starts at its first sale (the leading 0 is dropped);
+#      the closed and unknown days are skipped: naive steps 2 -> 4 -> 1 are +2, -3:
+#      squared mean 6.5, absolute mean 2.5; weight: day 6 only (day 5 unknown) 1 x price 2
+#   b: 3, 3, 5, 5, 3, 3             -> steps 0, 2, 0, -2, 0: 8 / 5 = 1.6 and 4 / 5 = 0.8;
+#      weight (3 + 3) x price 1 = 6
+#   c: 2 every day                  -> no naive error at all: scale 0, left out
+#   d: 4, 6, 0, 0, 0, 0             -> steps 2, -6, 0, 0, 0: 40 / 5 = 8 and 8 / 5 = 1.6, but
+#      nothing sold in the last two days: weight 0, left out
+def _scale_panel() -> pd.DataFrame:
+    dates = pd.date_range("2024-01-01", periods=6, freq="D")
+    demand = {
+        "a": [0.0, 2.0, 4.0, 0.0, np.nan, 1.0],
+        "b": [3.0, 3.0, 5.0, 5.0, 3.0, 3.0],
+        "c": [2.0] * 6,
+        "d": [4.0, 6.0, 0.0, 0.0, 0.0, 0.0],
+    }
+    price = {"a": 2.0, "b": 1.0, "c": 1.0, "d": 1.0}
+    frames = []
+    for series, values in demand.items():
+        closed = [series == "a" and i == 3 for i in range(6)]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "series_id": series,
+                    "date": dates,
+                    "demand": values,
+                    "price": price[series],
+                    "is_known": ~np.isnan(values),
+                    "is_closed": closed,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+# Scored rows after the origin; "e" has no history at all (no scale, left out).
+SCORED = pd.DataFrame(
+    {
+        "series_id": ["a", "a", "b", "b", "c", "d", "e"],
+        "y": [2.0, 0.0, 4.0, 2.0, 2.0, 0.0, 3.0],
+        "pred": [1.0, 1.0, 3.0, 3.0, 0.0, 1.0, 0.0],
+    }
+)
+
+
+def test_series_scales_skip_closed_and_unknown_periods_and_weigh_by_revenue():
+    scales = series_scales(_scale_panel(), "2024-01-06", horizon=2)
+    table = scales.table
+    assert scales.weight_basis == "revenue (demand x price)"
+    assert list(table.index) == ["a", "b", "c", "d"]
+    np.testing.assert_allclose(table["mse_scale"], [6.5, 1.6, 0.0, 8.0])
+    np.testing.assert_allclose(table["mae_scale"], [2.5, 0.8, 0.0, 1.6])
+    np.testing.assert_allclose(table["weight"], [2.0, 6.0, 4.0, 0.0])
+    assert scales.exclusions(SCORED["series_id"]) == {
+        "series": 5,
+        "scored": 2,
+        "zero_weight": 1,
+        "no_scale": 2,
+    }
+    # Nothing after the origin is read.
+    later = series_scales(_scale_panel(), "2024-01-05", horizon=2)
+    assert later.table.loc["b", "weight"] == pytest.approx(5 + 3)
+
+
+def test_series_scales_weigh_by_units_without_a_price():
+    scales = series_scales(_scale_panel().drop(columns="price"), "2024-01-06", horizon=2)
+    assert scales.weight_basis == "units"
+    np.testing.assert_allclose(scales.table["weight"], [1.0, 6.0, 4.0, 0.0])
+
+
+def test_rmsse_by_hand():
+    scales = series_scales(_scale_panel(), "2024-01-06", horizon=2)
+    y, pred, series = SCORED["y"], SCORED["pred"], SCORED["series_id"]
+    # a: mean squared error (1 + 1) / 2 = 1 over 6.5; b: (1 + 1) / 2 = 1 over 1.6;
+    # weights 2 and 6; c (scale 0), d (weight 0) and e (no history) are left out.
+    expected = (2 * math.sqrt(1 / 6.5) + 6 * math.sqrt(1 / 1.6)) / 8
+    assert rmsse(y, pred, series, scales) == pytest.approx(expected)
+    assert headline("rmsse", y, pred, series=series, scales=scales) == pytest.approx(expected)
+    units = series_scales(_scale_panel().drop(columns="price"), "2024-01-06", horizon=2)
+    assert rmsse(y, pred, series, units) == pytest.approx(
+        (1 * math.sqrt(1 / 6.5) + 6 * math.sqrt(1 / 1.6)) / 7
+    )
+    # A perfect forecast scores 0; only left-out series: undefined.
+    assert rmsse(y, y, series, scales) == 0.0
+    assert math.isnan(rmsse(np.ones(2), np.zeros(2), np.array(["c", "d"]), scales))
+    with pytest.raises(ValueError, match="series ids and series scales"):
+        headline("rmsse", y, pred)
+
+
+def test_scaled_pinball_by_hand():
+    scales = series_scales(_scale_panel(), "2024-01-06", horizon=2)
+    y, series = SCORED["y"].to_numpy(), SCORED["series_id"]
+    pred = SCORED["pred"].to_numpy()
+    quantiles = {0.5: pred, 0.9: pred + 2}
+    # a: level 0.5 errors +1, -1 -> 0.5; level 0.9 (q = 3, 3) errors -1, -3 -> 0.1, 0.3 -> 0.2;
+    #    mean over levels 0.35 over a's naive MAE 2.5 = 0.14
+    # b: the same losses (0.5 and 0.2) over 0.8 = 0.4375; weights 2 and 6
+    expected = (2 * 0.35 / 2.5 + 6 * 0.35 / 0.8) / 8
+    assert scaled_pinball(y, quantiles, series, scales) == pytest.approx(expected)
+    assert expected == pytest.approx(0.363125)
+
+
+def test_auto_headline_chooses_rmsse_on_intermittent_data():
+    assert auto_headline(0.82, 0.71) == (
+        "rmsse",
+        "82 % of known open periods are zero; 71 % of volume in intermittent/lumpy series "
+        "(ADI >= 1.32)",
+    )
+    # Few zeros overall, but most volume in intermittent series: still rmsse.
+    assert auto_headline(0.25, 0.96)[0] == "rmsse"
+    assert auto_headline(0.30, 0.0)[0] == "rmsse"
+    metric, reason = auto_headline(0.12, 0.01)
+    assert metric == "wape"
+    assert reason == (
+        "12 % of known open periods are zero (< 30 %); 1 % of volume in intermittent/lumpy "
+        "series (ADI >= 1.32), not a majority: smooth enough for WAPE"
+    )

@@ -1,9 +1,11 @@
 """The modeling nodes end to end on the small synthetic model input, with two models
 (seasonal naive and a small XGBoost): CV, refit and forecast, stacking, calibrated quantiles,
-the leaderboard."""
+the leaderboard with its floors; the headline chosen from the data; the ensemble's fallback."""
 
 from __future__ import annotations
 
+import logging
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -13,7 +15,7 @@ import pytest
 
 from inventory_optimization.models.base import trainable
 from inventory_optimization.models.cv import scored
-from inventory_optimization.models.metrics import wape, wmae
+from inventory_optimization.models.metrics import headline, series_scales, wape, wmae
 from inventory_optimization.pipelines.modeling import nodes
 
 OPTIONS = {
@@ -43,7 +45,7 @@ def run(data) -> SimpleNamespace:
         model, holdout, live, report = nodes.fit_and_forecast(rows, panel, setup, params, options)
         out.model[name], out.holdout[name], out.live[name] = model, holdout, live
         out.report[name] = report
-    out.weights = nodes.build_ensemble(rows, setup, *out.cv.values())
+    out.weights = nodes.build_ensemble(rows, setup, panel, *out.cv.values())
     predictions = [f[name] for name in OPTIONS for f in (out.cv, out.holdout, out.live)]
     out.holdout_forecasts, out.demand_forecast = nodes.assemble_forecasts(
         rows, setup, out.weights, *predictions
@@ -66,6 +68,7 @@ def test_prepare_modeling(data):
     assert setup["live_origin"] == "2023-10-28"
     assert setup["horizon"] == 14
     assert setup["metric"] == "wape"
+    assert setup["metric_reason"] == "set in protocol.metric"
     assert setup["target_transform"] == "scale"
     assert setup["quantiles"] == [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
     assert setup["n_jobs"] == 1
@@ -192,20 +195,29 @@ def test_live_demand_forecast(data, run):
 
 def test_leaderboard_lists_every_model_with_finite_scores(run):
     board = run.leaderboard
-    assert set(board["model"]) == {"seasonal_naive", "xgboost", "ensemble"}
+    assert set(board["model"]) == {"seasonal_naive", "xgboost", "ensemble", "zero_forecast"}
     assert (board["metric"] == "wape").all()
-    for column in ("score", "wape", "mase", "pinball", "coverage_80"):
+    columns = ("score", "wape", "mase", "rmsse", "bias", "pinball", "scaled_pinball")
+    for column in (*columns, "coverage_80"):
         assert np.isfinite(board[column]).all(), column
     assert (board["coverage_80"].between(0, 1)).all()
     assert board["score"].is_monotonic_increasing
     assert (board["rows"] == 81).all()  # 84 holdout rows less the 3 closed ones
     np.testing.assert_allclose(board["score"], board["wape"])
     forecasts = run.holdout_forecasts
-    for _, entry in board.iterrows():
+    for _, entry in board[board["model"] != "zero_forecast"].iterrows():
         group = forecasts[(forecasts["model"] == entry["model"]) & forecasts["scored"]]
         assert entry["score"] == pytest.approx(wape(group["y_true"], group["y_pred"]))
+        assert entry["bias"] == pytest.approx(group["y_pred"].sum() / group["y_true"].sum())
         inside = (group["y_true"] >= group["q_0.1"]) & (group["y_true"] <= group["q_0.9"])
         assert entry["coverage_80"] == pytest.approx(inside.mean())
+    floors = board.set_index("model")["floor"].to_dict()
+    assert floors == {
+        "zero_forecast": True,
+        "seasonal_naive": True,
+        "xgboost": False,
+        "ensemble": False,
+    }
     naive = board.set_index("model").loc["seasonal_naive"]
     assert naive["fit_seconds"] >= 0
     assert board.set_index("model").loc["ensemble", "fit_seconds"] == 0
@@ -222,7 +234,7 @@ def test_leaderboard_with_the_walmart_metric_weighs_holidays(data, run):
     )
     assert (board["metric"] == "wmae").all()
     forecasts = run.holdout_forecasts
-    for _, entry in board.iterrows():
+    for _, entry in board[board["model"] != "zero_forecast"].iterrows():
         group = forecasts[(forecasts["model"] == entry["model"]) & forecasts["scored"]]
         holiday = group["date"].isin(pd.to_datetime(["2023-10-16", "2023-10-23"])).to_numpy()
         assert holiday.sum() == 12
@@ -261,3 +273,269 @@ def test_changing_the_objective_starts_a_new_study(data, tmp_path):
     log_setup = {**data.setup, "target_transform": "log1p"}
     nodes.tune_model(data.model_input, data.panel, log_setup, storage, options)
     assert len(optuna.get_all_study_names(storage)) == 2
+
+
+def test_leaderboard_scores_the_zero_forecast_on_the_same_rows(data, run):
+    entry = run.leaderboard.set_index("model").loc["zero_forecast"]
+    forecasts = run.holdout_forecasts
+    rows = forecasts[(forecasts["model"] == "ensemble") & forecasts["scored"]]
+    y = rows["y_true"].to_numpy()
+    levels = np.array(data.setup["quantiles"])
+    assert entry["rows"] == len(rows) == 81
+    assert entry["score"] == entry["wape"] == pytest.approx(1.0)
+    assert entry["bias"] == 0.0
+    # every quantile 0 under non-negative demand: pinball is level * y, averaged
+    assert entry["pinball"] == pytest.approx(levels.mean() * y.mean())
+    assert entry["coverage_80"] == pytest.approx(np.mean(y == 0))
+    assert entry["fit_seconds"] == entry["predict_seconds"] == 0
+    # RMSSE by its definition: per series sqrt(mean y^2 / naive MSE), revenue-weighted
+    scales = series_scales(data.panel, data.protocol_origin, data.setup["horizon"]).table
+    per_series = (
+        pd.DataFrame({"series": rows["series_id"].astype(str), "y2": y**2})
+        .groupby("series")["y2"]
+        .mean()
+    )
+    ratio = np.sqrt(per_series / scales.loc[per_series.index, "mse_scale"])
+    weight = scales.loc[per_series.index, "weight"]
+    assert entry["rmsse"] == pytest.approx(float((ratio * weight).sum() / weight.sum()))
+    mae_ratio = (levels.mean() * rows.groupby("series_id")["y_true"].mean()).rename(str)
+    spl = mae_ratio / scales.loc[mae_ratio.index, "mae_scale"]
+    expected = float((spl * scales.loc[spl.index, "weight"]).sum() / weight.sum())
+    assert entry["scaled_pinball"] == pytest.approx(expected)
+
+
+def test_leaderboard_warns_about_models_that_do_not_beat_the_floors(data, run, caplog):
+    forecasts = run.holdout_forecasts.copy()
+    wild = forecasts["model"] == "xgboost"
+    forecasts.loc[wild, "y_pred"] *= 10
+    with caplog.at_level(logging.WARNING, logger=nodes.__name__):
+        board = nodes.evaluate_models(
+            forecasts, data.panel, data.setup, data.model_input, *run.report.values()
+        )
+    scores = board.set_index("model")["score"]
+    assert scores["xgboost"] > scores["zero_forecast"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("Models that do not beat a floor on the holdout wape: ")
+    assert "zero_forecast (1.0000): xgboost" in warnings[0]
+
+
+def test_leaderboard_under_rmsse(data, run):
+    setup = {**data.setup, "metric": "rmsse"}
+    board = nodes.evaluate_models(
+        run.holdout_forecasts, data.panel, setup, data.model_input, *run.report.values()
+    )
+    assert (board["metric"] == "rmsse").all()
+    np.testing.assert_allclose(board["score"], board["rmsse"])
+    assert board["score"].is_monotonic_increasing
+
+
+# -- the headline chosen from the data ------------------------------------------------------
+
+
+def _panel(demand: dict[str, list[float]], closed: dict[str, list[int]] | None = None):
+    frames = []
+    for series, raw in demand.items():
+        values = np.asarray(raw, dtype=float)
+        shut = np.zeros(len(values), dtype=bool)
+        shut[(closed or {}).get(series, [])] = True
+        frames.append(
+            pd.DataFrame(
+                {
+                    "series_id": series,
+                    "date": pd.date_range("2024-01-01", periods=len(values), freq="D"),
+                    "demand": np.where(shut, 0.0, values),
+                    "is_known": ~np.isnan(values),
+                    "is_closed": shut,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+ORIGIN = pd.Timestamp("2024-04-09")  # day 100
+
+
+def test_auto_headline_is_rmsse_on_a_mostly_zero_panel():
+    days = np.arange(120)
+    sparse = np.where(days % 5 == 0, 1.0, 0.0)  # one sale every fifth day: ADI 5
+    panel = _panel({f"s{i}": sparse for i in range(4)})
+    metric, reason, figures = nodes.headline_choice("auto", panel, ORIGIN)
+    assert metric == "rmsse"
+    assert reason == (
+        "80 % of known open periods are zero; 100 % of volume in intermittent/lumpy series "
+        "(ADI >= 1.32)"
+    )
+    assert figures["zero_share"] == pytest.approx(0.8)
+    assert figures["intermittent_series"] == figures["series"] == 4
+
+
+def test_auto_headline_is_wape_on_a_smooth_panel_whatever_closures_and_gaps_say():
+    days = np.arange(120)
+    smooth = 10.0 + days % 3
+    gappy = np.where(days % 11 == 0, np.nan, smooth)  # unknown days are not zero demand
+    after = np.where(days > 99, 0.0, smooth)  # the holdout is never read
+    panel = _panel(
+        {"a": smooth, "b": gappy, "c": after},
+        closed={"a": list(range(0, 120, 7))},  # closed days are not zero demand
+    )
+    metric, reason, figures = nodes.headline_choice("auto", panel, ORIGIN)
+    assert metric == "wape"
+    assert figures["zero_share"] == 0.0
+    assert reason == (
+        "0 % of known open periods are zero (< 30 %); 0 % of volume in intermittent/lumpy "
+        "series (ADI >= 1.32), not a majority: smooth enough for WAPE"
+    )
+
+
+def test_auto_headline_is_rmsse_when_most_volume_is_intermittent():
+    days = np.arange(100)
+    panel = _panel({"slow": np.ones(100), "bulky": np.where(days % 2 == 0, 50.0, 0.0)})
+    metric, reason, figures = nodes.headline_choice("auto", panel, ORIGIN)
+    # a quarter of the periods are zero, but 2500 of 2600 units are in the ADI 2 series
+    assert metric == "rmsse"
+    assert reason.startswith("25 % of known open periods are zero; 96 % of volume")
+
+
+def test_prepare_modeling_logs_and_records_the_chosen_headline(data, caplog):
+    protocol = {**data.protocol, "metric": "auto"}
+    mostly_zero = data.panel.copy()
+    mostly_zero.loc[mostly_zero["date"].dt.day_of_week != 5, "demand"] = 0.0
+    with caplog.at_level(logging.INFO, logger=nodes.__name__):
+        setup = nodes.prepare_modeling(
+            data.catalog,
+            data.metadata,
+            protocol,
+            data.cross_validation,
+            data.modeling,
+            mostly_zero,
+        )
+    assert setup["metric"] == "rmsse"
+    assert re.fullmatch(
+        r"\d+ % of known open periods are zero; \d+ % of volume in intermittent/lumpy series "
+        r"\(ADI >= 1.32\)",
+        setup["metric_reason"],
+    )
+    assert setup["metric_figures"]["zero_share"] >= 6 / 7 - 1e-9
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Headline")]
+    assert lines == [f"Headline metric rmsse: {setup['metric_reason']}"]
+
+    named = nodes.prepare_modeling(
+        data.catalog, data.metadata, data.protocol, data.cross_validation, data.modeling, data.panel
+    )
+    assert named["metric"] == "wape"
+    assert named["metric_reason"].startswith("set in protocol.metric (")
+    assert named["metric_reason"].endswith("; auto would choose wape)")
+    with pytest.raises(ValueError, match="protocol.metric 'mape' is not one of"):
+        nodes.prepare_modeling(
+            data.catalog,
+            data.metadata,
+            {**data.protocol, "metric": "mape"},
+            data.cross_validation,
+            data.modeling,
+        )
+
+
+def test_tuning_and_cv_score_rmsse_with_each_folds_scales(data, caplog):
+    setup = {**data.setup, "metric": "rmsse"}
+    options = OPTIONS["seasonal_naive"]
+    with caplog.at_level(logging.INFO, logger=nodes.__name__):
+        cv = nodes.cross_validate_model(data.model_input, data.panel, setup, {}, options)
+    rows = data.model_input.iloc[cv["row"].to_numpy()]
+    for number, origin in enumerate(data.fold_origins, start=1):
+        fold = (cv["fold"] == number).to_numpy()
+        scales = series_scales(data.panel, origin, setup["horizon"])
+        expected = headline(
+            "rmsse",
+            rows["demand"].to_numpy()[fold],
+            cv["pred"].to_numpy()[fold],
+            series=rows["series_id"].to_numpy()[fold],
+            scales=scales,
+        )
+        line = f"seasonal_naive fold {number} (origin {origin.date()}): rmsse {expected:.4f}"
+        assert any(r.getMessage().startswith(line) for r in caplog.records), line
+
+
+# -- the ensemble: never worse than its best member on the latest fold ----------------------
+
+
+def _cv(data, predict) -> list[pd.DataFrame]:
+    """Out-of-fold predictions on every fold's scored rows: ``predict(name, fold, y, lag)``."""
+    rows = data.model_input
+    frames = {}
+    for number, origin in enumerate(data.fold_origins, start=1):
+        positions = np.flatnonzero(((rows["origin"] == origin) & scored(rows, "open")).to_numpy())
+        y = rows["demand"].to_numpy(dtype=float)[positions]
+        lag = np.clip(rows["seasonal_lag_7"].to_numpy(dtype=float)[positions], 0, None)
+        for name, pred in predict(number, y, lag).items():
+            frames.setdefault(name, []).append(
+                pd.DataFrame({"row": positions, "fold": number, "pred": pred, "model": name})
+            )
+    return [pd.concat(parts, ignore_index=True) for parts in frames.values()]
+
+
+@pytest.mark.parametrize("metric", ["wape", "rmsse"])
+def test_ensemble_falls_back_to_the_model_that_is_best_on_fold_1(data, metric, caplog):
+    """``perfect`` is exact on fold 1 and far off on fold 2, so stacking over both folds mixes
+    it with ``steady``: on fold 1 that mix is worse than ``perfect`` alone."""
+
+    def predict(fold, y, lag):
+        return {
+            "perfect": y if fold == 1 else 3 * y + 5,
+            "steady": 0.8 * y + 1,
+            "seasonal_naive": lag,
+        }
+
+    setup = {**data.setup, "metric": metric}
+    frames = _cv(data, predict)
+    with caplog.at_level(logging.INFO, logger=nodes.__name__):
+        weights = nodes.build_ensemble(data.model_input, setup, data.panel, *frames)
+    assert weights == {"perfect": 1.0, "seasonal_naive": 0.0, "steady": 0.0}
+    messages = [r.getMessage() for r in caplog.records]
+    candidates = next(m for m in messages if m.startswith("Ensemble candidates on CV fold 1"))
+    assert candidates.startswith(f"Ensemble candidates on CV fold 1 (origin 2023-09-30, {metric})")
+    scores = dict(part.rsplit(" ", 1) for part in candidates.split("): ", 1)[1].split("; "))
+    assert set(scores) == {
+        "stacking",
+        "average of perfect, steady, seasonal_naive",
+        "perfect alone",
+        "steady alone",
+        "seasonal_naive alone",
+    }
+    assert float(scores["perfect alone"]) == 0.0
+    assert float(scores["stacking"]) > 0.0
+    chosen = next(m for m in messages if m.startswith("Ensemble: "))
+    assert chosen.startswith(f"Ensemble: perfect alone (fold 1 {metric} 0.0000, bias 1.000")
+
+
+def test_ensemble_keeps_stacking_when_it_beats_every_member_on_fold_1(data, caplog):
+    """Over and under by 30 %: the half-half blend is exact, better than either model."""
+
+    def predict(fold, y, lag):
+        return {"over": 1.3 * y, "under": 0.7 * y, "seasonal_naive": lag}
+
+    frames = _cv(data, predict)
+    with caplog.at_level(logging.INFO, logger=nodes.__name__):
+        weights = nodes.build_ensemble(data.model_input, data.setup, data.panel, *frames)
+    assert weights["over"] == pytest.approx(0.5, abs=1e-3)
+    assert weights["under"] == pytest.approx(0.5, abs=1e-3)
+    assert sum(weights.values()) == pytest.approx(1.0, abs=1e-5)
+    chosen = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("Ensemble: "))
+    assert chosen.startswith("Ensemble: stacking (fold 1 wape 0.00")
+
+
+def test_ensemble_can_be_the_top_three_average(data, caplog):
+    """On fold 1, a (+20 %), b and c (-10 % each) average to the truth; on fold 2 only d is
+    right, so stacking over both folds leans on d, which is 50 % over on fold 1."""
+
+    def predict(fold, y, lag):
+        if fold == 1:
+            return {"a": 1.2 * y, "b": 0.9 * y, "c": 0.9 * y, "d": 1.5 * y}
+        return {"a": 2 * y, "b": 2 * y, "c": 2 * y, "d": y}
+
+    frames = _cv(data, predict)
+    with caplog.at_level(logging.INFO, logger=nodes.__name__):
+        weights = nodes.build_ensemble(data.model_input, data.setup, data.panel, *frames)
+    assert weights == {"a": 0.333333, "b": 0.333333, "c": 0.333333, "d": 0.0}
+    chosen = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("Ensemble: "))
+    assert chosen.startswith("Ensemble: average of b, c, a (fold 1 wape 0.0000")

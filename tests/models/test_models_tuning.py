@@ -17,6 +17,7 @@ from inventory_optimization.models.tuning import (
     sample_params,
     study_name,
     tune,
+    without_count_objectives,
 )
 
 SPACE = {"x": {"type": "float", "low": -10.0, "high": 10.0}}
@@ -277,3 +278,30 @@ def test_a_trial_left_running_is_marked_failed_on_the_next_start(tmp_path, caplo
         "toy: resuming study 'toy-study' with 2 completed and 0 pruned trials; 1 new to run"
         in caplog.messages
     )
+
+
+OBJECTIVE_SPACE = {**SPACE, "objective": {"type": "categorical", "choices": ["a", "b", "c"]}}
+
+
+def test_every_objective_is_tried_once_before_the_sampler_chooses(tmp_path):
+    toy = Toy()
+    options = {"n_trials": 4, "fixed": FIXED, "search_space": OBJECTIVE_SPACE}
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    tune("toy", options, toy, 1, storage, "objectives", seed=0)
+    assert [p["objective"] for p in toy.params[:3]] == ["a", "b", "c"]
+
+
+def test_count_objectives_are_searched_only_on_intermittent_data(caplog):
+    options = {
+        "n_trials": 4,
+        "search_space": {
+            **SPACE,
+            "objective": {"type": "categorical", "choices": ["squarederror", "tweedie"]},
+        },
+    }
+    assert without_count_objectives(options, True, "xgboost") == options
+    with caplog.at_level(logging.INFO):
+        smooth = without_count_objectives(options, False, "xgboost")
+    assert smooth["search_space"] == SPACE  # the study is the one it was without objectives
+    assert "count objectives ['tweedie'] not searched" in caplog.text
+    assert options["search_space"]["objective"]  # the caller's options are left as they were

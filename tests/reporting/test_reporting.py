@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -190,6 +191,41 @@ def test_headline_figures_without_an_ensemble_are_not_made_up():
     head = summary.headline_figures(leaderboard, backtest, _plan())
     assert head["ensemble_score"] is None and head["forecast_improvement"] is None
     assert head["cost_saving"] is None and head["items_to_order"] == 2
+
+
+def test_leaderboard_with_floors_names_the_models_below_them():
+    """The modeling leaderboard's floors: a zero_forecast row (no fit report) scoring best is
+    shown as a floor, never taken for the ensemble or the seasonal naive figure."""
+    leaderboard = pd.concat(
+        [
+            _leaderboard().assign(floor=[True, False, False]),
+            pd.DataFrame(
+                {
+                    "model": ["zero_forecast"],
+                    "metric": "rmspe",
+                    "score": [0.125],
+                    "coverage_80": [0.4],
+                    "floor": [True],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    head = summary.headline_figures(leaderboard, _backtest(), _plan())
+    assert head["ensemble_score"] == 0.12 and head["seasonal_naive_score"] == 0.35
+    table, note = summary.leaderboard_table(leaderboard)
+    assert list(table["model"]) == ["ensemble", "zero_forecast", "xgboost", "seasonal_naive"]
+    assert list(table.columns[:3]) == ["model", "floor", "metric"]
+    assert note.startswith(summary.FLOOR_NOTE)
+    assert note.endswith("Not beating a floor on this holdout: xgboost.")
+    page = summary.summary_html("Summary", {}, leaderboard, _backtest(), _plan(), {})
+    assert html.escape(note) in page
+    assert "<td>zero_forecast</td>" in page
+    # without floors in the table (an older leaderboard), no note
+    assert summary.leaderboard_table(_leaderboard())[1] is None
+    assert "Floors (floor = True)" not in summary.summary_html(
+        "Summary", {}, _leaderboard(), _backtest(), _plan(), {}
+    )
 
 
 def test_default_run_writes_every_chart_and_the_summary(default_run):

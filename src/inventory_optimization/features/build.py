@@ -127,6 +127,13 @@ def _keys_and_targets(grid: Grid, panel: pd.DataFrame, key_columns: list[str]) -
     return table
 
 
+def future_closures(metadata: Mapping) -> dict:
+    """The closures after the panel's end that a source recorded in ``panel_metadata``
+    (``inferred.closures``: ``dates``, ``annual`` ``MM-DD`` and per-``series`` ISO days);
+    empty when it recorded none."""
+    return dict((metadata.get("inferred") or {}).get("closures") or {})
+
+
 def build_model_input(
     panel: pd.DataFrame,
     attributes: pd.DataFrame,
@@ -139,11 +146,13 @@ def build_model_input(
     """Build the model input and its feature catalog.
 
     ``params`` holds the frequency's feature settings (lags, windows, ...) plus ``paydays``,
-    ``future_fill``, ``interactions`` and ``scaled``.
+    ``future_fill``, ``interactions`` and ``scaled``. Target dates after the panel's end that
+    ``metadata`` declares closed (``future_closures``) get ``is_closed``, so the live forecast
+    is zero on them.
     """
     frequency = Frequency.of(metadata["frequency"])
     catalog = FeatureCatalog(frequency.code)
-    grid = Grid(panel, origins, horizon, frequency)
+    grid = Grid(panel, origins, horizon, frequency, closures=future_closures(metadata))
 
     features = _horizon_column(grid, catalog)
     features |= history_columns(grid, params, catalog)

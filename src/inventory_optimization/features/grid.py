@@ -3,9 +3,12 @@ the (origin, series, horizon) rows the model input keeps, and the wide demand ma
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from ..panel.closures import closed_mask
 from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID, known_demand
 from ..panel.periods import Frequency
 from .profile import open_demand
@@ -38,7 +41,12 @@ class Rows:
 
 
 class Grid:
-    """The panel on a (date x series) grid that runs ``horizon`` periods past the last origin."""
+    """The panel on a (date x series) grid that runs ``horizon`` periods past the last origin.
+
+    ``closures`` (``dates``, ``annual``, ``series``: see ``panel.closures.closed_mask``) close
+    periods after the panel's end, which the panel cannot hold: a declared Christmas in the
+    forecast's horizon. Inside the panel ``is_closed`` says.
+    """
 
     def __init__(
         self,
@@ -46,6 +54,7 @@ class Grid:
         origins: pd.DatetimeIndex,
         horizon: int,
         frequency: Frequency,
+        closures: Mapping | None = None,
     ) -> None:
         step = frequency.step
         panel_end = panel[DATE].max()
@@ -68,6 +77,15 @@ class Grid:
         self.observed = self.wide.matrix(panel[IS_OBSERVED])
         self.known = self.wide.matrix(known_demand(panel))
         self.closed = self.wide.matrix(panel[IS_CLOSED])
+        if closures and self.end_pos + 1 < len(dates):
+            future = dates[self.end_pos + 1 :]
+            shut = closed_mask(
+                np.tile(series.to_numpy(), len(future)),
+                np.repeat(future, len(series)),
+                frequency,
+                closures,
+            )
+            self.closed[self.end_pos + 1 :] = np.where(shut, 1.0, np.nan).reshape(len(future), -1)
 
         # Rows: a series exists from its first date; live rows run past the panel's end.
         observed = self.observed

@@ -30,9 +30,16 @@ import pandas as pd
 
 from .baselines import lot_sizing_levels, naive_levels
 from .distributions import quantile_array
-from .items import unit_holding_cost
-from .kpis import backtest_kpis, gap_closed, total_row
-from .replenishment import economic_batches, order_up_to_levels, service_targets
+from .items import ECONOMIC_FIELDS, describe_assumed, unit_holding_cost
+from .kpis import COST_PARTS, backtest_kpis, gap_closed, total_row
+from .policies import cap_at_max_cover
+from .replenishment import (
+    economic_batches,
+    max_cover,
+    max_cover_level,
+    order_up_to_levels,
+    service_targets,
+)
 from .simulation import simulate
 
 logger = logging.getLogger(__name__)
@@ -55,12 +62,15 @@ def _epoch_levels(
     items: pd.DataFrame,
     service: np.ndarray,
     settings: Mapping,
-) -> np.ndarray:
-    """Order-up-to levels per (series, period): recomputed at every review epoch from the
-    forecast's remaining horizon (the forecast made at the origin is the one available)."""
+    cover: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Order-up-to levels and maximum levels (the mean demand of the maximum ``cover``) per
+    (series, period): recomputed at every review epoch from the forecast's remaining horizon
+    (the forecast made at the origin is the one available), held between epochs."""
     n_series, n_periods = cube.shape[:2]
     review = items["review_period"].to_numpy().astype(int)
     out = np.full((n_series, n_periods), np.nan)
+    maximum = np.full((n_series, n_periods), np.nan)
     # Items differ in review period: compute levels at every epoch any item reviews on.
     epochs = sorted({start for r in np.unique(review) for start in range(0, n_periods, r)})
     for start in epochs:
@@ -74,7 +84,9 @@ def _epoch_levels(
             int(settings["seed"]),
         )
         out[due, start] = level["order_up_to"].to_numpy()
-    return pd.DataFrame(out).ffill(axis=1).to_numpy()
+        maximum[due, start] = max_cover_level(cube[due, start:], levels, cover[due])
+    held = [pd.DataFrame(a).ffill(axis=1).to_numpy() for a in (out, maximum)]
+    return held[0], held[1]
 
 
 START_RULES = ("lead_time_demand", "naive_level")
@@ -111,8 +123,14 @@ def run_backtest(
     settings: Mapping,
     periods_per_year: float,
     on_hand: pd.Series | None = None,
+    period_days: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """KPIs per policy and series (plus ``series_id == "ALL"``) and the trajectories.
+
+    The forecast-driven policies are the plan's: (R, s, S) with the economic batch, both
+    levels capped at the maximum cover (``settings["max_cover_days"]``, in periods of
+    ``period_days`` days, by default ``365 / periods_per_year`` rounded); ``above_max_cover``
+    counts the units case packs and MOQs order beyond it.
 
     ``holdout`` is the modeling pipeline's holdout forecasts (every model, with ``y_true``);
     ``history`` is (series x periods) demand before the origin, for the spreadsheet rule;
@@ -161,16 +179,25 @@ def run_backtest(
         initial_on_hand=start,
     )
     policies["oracle"] = {"order_up_to": oracle_levels}
+    if period_days is None:
+        period_days = max(1, round(365.0 / periods_per_year))
+    cover = max_cover(items, settings, period_days)
     n_models = holdout["model"].nunique()
     for number, (model, frame) in enumerate(holdout.groupby("model", sort=False), start=1):
         started = time.perf_counter()
         cube, levels, model_series, _ = quantile_array(frame)
         order = pd.Index(model_series.astype(str)).get_indexer(series)
-        batch, cycle = economic_batches(cube[order], levels, items, periods_per_year)
+        batch, cycle = economic_batches(cube[order], levels, items, periods_per_year, cover)
         target = service_targets(items, settings["service_target"], periods_per_year, cycle)
-        trigger = _epoch_levels(cube[order], levels, items, target, settings)
-        # (R, s, S): at a review, order when the position is at or below s, up to s + batch.
-        policies[str(model)] = {"order_up_to": trigger + batch[:, None], "reorder_point": trigger}
+        trigger, maximum = _epoch_levels(cube[order], levels, items, target, settings, cover)
+        # (R, s, S): at a review, order when the position is at or below s, up to s + batch;
+        # neither above the mean demand of the maximum cover.
+        trigger, order_up_to = cap_at_max_cover(trigger, batch[:, None], maximum)
+        policies[str(model)] = {
+            "order_up_to": order_up_to,
+            "reorder_point": trigger,
+            "max_level": maximum,
+        }
         logger.info(
             "Backtest %d/%d: order-up-to levels from %s in %.1f s",
             number,
@@ -229,3 +256,68 @@ def run_backtest(
         cost["oracle"].reindex(table["series_id"]).to_numpy(),
     )
     return table, pd.concat(trajectory_frames, ignore_index=True)
+
+
+BOUNDS = ("naive", "oracle")  # the backtest's reference policies; the others use a forecast
+_PART_NAMES = {
+    "holding_cost": "holding",
+    "ordering_cost": "ordering",
+    "lost_sales_cost": "lost sales",
+    "waste_cost": "waste",
+    "end_stock_cost": "stock left at the end (end_stock_cost)",
+}
+
+
+def costlier_than_rule(
+    table: pd.DataFrame, assumed: Mapping[str, object], policy: str = "ensemble"
+) -> str | None:
+    """Why the forecast ``policy`` (else the cheapest forecast-driven one) costs more than the
+    spreadsheet rule in ``table`` (``run_backtest``'s), or None when it does not: its cost
+    and the rule's, their fill rates, the cost parts it pays more of, units bought against
+    the demand, and the ``assumed`` item economics (:func:`~.items.assumed_economics`) those
+    costs rest on."""
+    total = table[table["series_id"] == "ALL"].set_index("policy")
+    forecast = [name for name in total.index if name not in BOUNDS]
+    if "naive" not in total.index or not forecast:
+        return None
+    if policy not in forecast:
+        policy = str(total.loc[forecast, "total_cost"].idxmin())
+    ours, rule = total.loc[policy], total.loc["naive"]
+    if not ours["total_cost"] > rule["total_cost"]:
+        return None
+    excess = (ours[COST_PARTS] - rule[COST_PARTS]).astype(float).sort_values(ascending=False)
+    parts = ", ".join(
+        f"{_PART_NAMES.get(part, part)} {ours[part]:,.0f} vs {rule[part]:,.0f}"
+        for part in excess.index[excess > 0]
+    )
+    reasons = [f"it pays more for {parts}" if parts else ""]
+    if rule["fill_rate"] < ours["fill_rate"]:
+        reasons.append(
+            f"the rule's fill rate is lower ({rule['fill_rate']:.3f} vs {ours['fill_rate']:.3f}): "
+            "it saves on stock and orders by losing sales, which cost only the margin "
+            "(price - unit cost)"
+        )
+    bought = (
+        f"it buys {ours['units_purchased']:,.0f} units (the rule {rule['units_purchased']:,.0f}) "
+        f"for {ours['demand']:,.0f} of demand"
+    )
+    if ours["units_purchased"] > 2 * max(ours["demand"], 1.0):
+        bought += " (inventory.max_cover_days caps how much an order may buy)"
+    reasons.append(bought)
+    money = {field: assumed[field] for field in ECONOMIC_FIELDS if field in assumed}
+    if money:
+        basis = (
+            f"These costs rest on assumed item economics (no column for them in the data; "
+            f"inventory.defaults): {describe_assumed(assumed)}. With other margins, holding "
+            "and ordering costs the comparison can turn: give the items' own values "
+            "(series attributes or conf/<env>/parameters_replenishment.yml)."
+        )
+    else:
+        basis = "The item economics are the data's own."
+    return (
+        f"Backtest: the forecast policy ({policy}) costs {ours['total_cost']:,.0f}, "
+        f"{ours['total_cost'] / rule['total_cost'] - 1:+.1%} vs the spreadsheet rule's "
+        f"{rule['total_cost']:,.0f}. Possible reasons: "
+        + "; ".join(r for r in reasons if r)
+        + f". {basis}"
+    )

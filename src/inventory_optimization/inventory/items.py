@@ -2,8 +2,9 @@
 
 :func:`item_parameters` builds it from the series attributes (under the spellings of
 :data:`~.validation.ITEM_FIELDS`, lead time and shelf life converted from days to periods) and
-the documented defaults for what the data lacks; :func:`unit_holding_cost` and
-:func:`leftover_value` derive what holding a unit costs and what a unit left over is worth.
+the documented defaults for what the data lacks; :func:`assumed_economics` lists the fields
+taken from those defaults; :func:`unit_holding_cost` and :func:`leftover_value` derive what
+holding a unit costs and what a unit left over is worth.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import numpy as np
 import pandas as pd
 
 from .validation import ITEM_FIELDS, validate_item_parameters
+
+# The fields whose assumed values decide what a policy's costs mean (money, not logistics).
+ECONOMIC_FIELDS = ("unit_cost", "price", "holding_cost_rate", "ordering_cost")
 
 # The item table's columns, in order; a default applies to each where the data has none.
 ITEM_COLUMNS = [
@@ -57,6 +61,28 @@ def item_parameters(attributes: pd.DataFrame, defaults: Mapping, period_days: in
     table = table.reset_index()
     validate_item_parameters(table, id_column="series_id")
     return table
+
+
+def assumed_economics(attributes: pd.DataFrame, defaults: Mapping) -> dict[str, object]:
+    """The item fields the data has no column for, with the default every series takes
+    (``inventory.defaults``, in periods where the field counts time), in table order."""
+    assumed = {}
+    for field in ITEM_COLUMNS:
+        spelling = ITEM_FIELDS.get(field)
+        if not any(c in attributes.columns for c in (spelling.attributes if spelling else ())):
+            assumed[field] = defaults.get(field)
+    return assumed
+
+
+def describe_assumed(assumed: Mapping[str, object]) -> str:
+    """``unit_cost=1, price=1.5, ...`` (``shelf_life=none``)."""
+
+    def shown(value: object) -> str:
+        if value is None:
+            return "none"
+        return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+    return ", ".join(f"{field}={shown(value)}" for field, value in assumed.items())
 
 
 def unit_holding_cost(items: pd.DataFrame, periods_per_year: float) -> np.ndarray:

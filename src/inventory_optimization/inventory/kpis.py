@@ -5,7 +5,8 @@ on, stock it did not pay for; ``backtest.run_backtest`` gives every policy the s
 
 - ``units_purchased``: every unit ordered in the window, ``purchase_cost`` at the unit cost.
   Each is sold (its cost comes back with the sale: not a cost of the policy), wasted
-  (``waste_cost``), or still there at the end, on hand or on order.
+  (``waste_cost``), or still there at the end, on hand or on order. ``above_max_cover``:
+  the units of it that case packs or MOQs ordered beyond the policy's maximum cover.
 - ``end_stock_value``: what the stock left at the end (``end_on_hand + end_on_order``) is
   worth (:func:`ending_stock_value`): its unit cost less the holding cost of the periods it
   would still cover at the window's mean demand; perishable units beyond what that demand
@@ -45,6 +46,7 @@ ADDITIVE = (
     "waste",
     "start_on_hand",
     "units_purchased",
+    "above_max_cover",
     "end_on_hand",
     "end_on_order",
     "average_on_hand",
@@ -174,6 +176,9 @@ def backtest_kpis(
             "waste": waste,
             "start_on_hand": cut["on_hand_start"][:, 0],
             "units_purchased": purchased,
+            "above_max_cover": cut["above_max_cover"].sum(axis=1)
+            if "above_max_cover" in cut
+            else np.zeros(n_series),
             "end_on_hand": end_on_hand,
             "end_on_order": end_on_order,
             "average_on_hand": average_on_hand,

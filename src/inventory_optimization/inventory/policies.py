@@ -5,6 +5,9 @@
 - continuous review (s, Q) and (s, S): order Q = EOQ (at least the MOQ, in case packs) when the
   position falls to s, the lead-time demand quantile;
 - (R, s, S) when ordering costs matter: S - s is the EOQ less a review period's demand;
+- the maximum cover: no level above the mean demand of ``max_cover`` periods (never fewer
+  than the lead time + review, never more than the lead time + shelf life), so a batch under
+  cheap holding cannot buy months or years of a slow mover's demand;
 - newsvendor: perishables, ordered up to the critical-ratio quantile of demand over the lead
   time and the periods the order sells in;
 - the cost-optimal service level and order rounding (case packs, MOQ).
@@ -162,6 +165,57 @@ def batch_quantity(
     extra = np.clip(economic - mean * np.asarray(review_period, dtype=float), 0, None)
     perishable = np.isfinite(np.broadcast_to(np.asarray(shelf_life, dtype=float), mean.shape))
     return np.where(perishable, 0.0, np.nan_to_num(extra))
+
+
+def max_cover_periods(
+    max_cover_days: float | None,
+    period_days: int,
+    lead_time: np.ndarray | int,
+    review_period: np.ndarray | int,
+    shelf_life: np.ndarray | float = np.inf,
+) -> np.ndarray:
+    """Per series, the periods of demand a position may hold (counted from the decision):
+    ``max_cover_days`` in whole periods, at least the lead time + review period (an order
+    must last until the next one lands) and, where a shelf life is known, at most the lead
+    time + shelf life (counted from its arrival an order never covers more than the shelf
+    life). ``inf`` where nothing caps it (``max_cover_days`` None)."""
+    lead = np.asarray(lead_time, dtype=float)
+    review = np.asarray(review_period, dtype=float)
+    shelf = np.asarray(shelf_life, dtype=float)
+    n_series = np.broadcast_shapes(lead.shape, review.shape, shelf.shape)
+    if max_cover_days is None:
+        cover = np.full(n_series, np.inf)
+    else:
+        if not float(max_cover_days) > 0:
+            raise ValueError(f"max_cover_days must be > 0 (or null); got {max_cover_days}")
+        whole = np.floor(float(max_cover_days) / period_days + _ROUNDING_SLACK)
+        cover = np.full(n_series, max(whole, 1.0))
+    cover = np.maximum(cover, lead + review)
+    ceiling = np.where(np.isfinite(shelf), lead + np.nan_to_num(shelf, posinf=0.0), np.inf)
+    return np.minimum(cover, ceiling)
+
+
+def cap_at_max_cover(
+    trigger: np.ndarray, batch: np.ndarray, maximum: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(R, s, S) levels under a maximum level (the mean demand of the maximum cover): the
+    trigger ``min(s, max)`` and the order-up-to level ``min(s + batch, max)``. Broadcasts
+    (a ``(series, periods)`` trigger with ``(series, 1)`` batches); ``inf`` = no cap."""
+    trigger = np.asarray(trigger, dtype=float)
+    maximum = np.asarray(maximum, dtype=float)
+    return np.minimum(trigger, maximum), np.minimum(trigger + batch, maximum)
+
+
+def beyond_max_cover(
+    position: np.ndarray, quantity: np.ndarray, maximum: np.ndarray | float
+) -> np.ndarray:
+    """Units of an order beyond the whole units that bring the position to the maximum level:
+    what a case pack or an MOQ adds above the maximum cover (0 without an order or a cap)."""
+    quantity = np.asarray(quantity, dtype=float)
+    with np.errstate(invalid="ignore"):
+        allowed = np.ceil(np.asarray(maximum, dtype=float) - position - _ROUNDING_SLACK)
+    beyond = np.clip(quantity - np.maximum(np.nan_to_num(allowed, posinf=np.inf), 0.0), 0, None)
+    return np.where(quantity > 0, beyond, 0.0)
 
 
 def round_up_to_packs(quantity: np.ndarray, case_pack: np.ndarray | float) -> np.ndarray:

@@ -3,8 +3,10 @@ stock positions to one order per series.
 
 Per series, the service target (given, or cost-optimal over the replenishment cycle), the
 order-up-to level ((R, S), or the newsvendor for perishables), the economic batch beyond it
-when ordering costs matter, and :func:`plan_orders`, which turns them into order quantities
-in packs and MOQs, cut to the shared budget or capacity when set.
+when ordering costs matter, both capped at the maximum cover (``settings["max_cover_days"]``:
+no order brings the position above the mean demand of that many days), and
+:func:`plan_orders`, which turns them into order quantities in packs and MOQs, cut to the
+shared budget or capacity when set.
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ from .distributions import (
 from .items import leftover_value, unit_holding_cost
 from .policies import (
     batch_quantity,
+    beyond_max_cover,
+    cap_at_max_cover,
     cost_optimal_service_level,
+    max_cover_periods,
     order_quantity,
     order_up_to_level,
     perishable_order_up_to,
@@ -104,11 +109,39 @@ def order_up_to_levels(
     return levels_out
 
 
+def max_cover(items: pd.DataFrame, settings: Mapping, period_days: int) -> np.ndarray:
+    """Per series, the periods of demand a position may hold (:func:`max_cover_periods` of
+    ``settings["max_cover_days"]``; ``inf`` when it is missing or null)."""
+    return max_cover_periods(
+        settings.get("max_cover_days"),
+        period_days,
+        items["lead_time"].to_numpy(dtype=float),
+        items["review_period"].to_numpy(dtype=float),
+        items["shelf_life"].to_numpy(dtype=float),
+    )
+
+
+def max_cover_level(cube: np.ndarray, levels: np.ndarray, cover: np.ndarray) -> np.ndarray:
+    """The highest position per series: the forecast's mean demand over the first ``cover``
+    periods (``inf`` where the cover is)."""
+    finite = np.isfinite(cover)
+    window = np.where(finite, cover, 0).astype(int)
+    return np.where(finite, lead_time_demand_mean(cube, levels, window), np.inf)
+
+
 def economic_batches(
-    cube: np.ndarray, levels: np.ndarray, items: pd.DataFrame, periods_per_year: float
+    cube: np.ndarray,
+    levels: np.ndarray,
+    items: pd.DataFrame,
+    periods_per_year: float,
+    cover: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per series, the units to order beyond the order-up-to level when ordering costs matter
-    (EOQ less a review period's demand) and the replenishment cycle that implies, in periods."""
+    (EOQ less a review period's demand) and the replenishment cycle that implies, in periods.
+
+    With ``cover`` (:func:`max_cover`), the batch is at most the mean demand of the periods
+    the maximum cover leaves beyond the lead time + review period, so the cycle (and the
+    cost-optimal service level computed from it) is the one the capped levels give."""
     mean = period_means(cube, levels).mean(axis=1)
     review = items["review_period"].to_numpy().astype(float)
     batch = batch_quantity(
@@ -118,6 +151,11 @@ def economic_batches(
         unit_holding_cost(items, periods_per_year),
         items["shelf_life"].to_numpy(),
     )
+    if cover is not None:
+        spare = np.clip(cover - items["lead_time"].to_numpy(dtype=float) - review, 0.0, None)
+        with np.errstate(invalid="ignore"):
+            room = np.where(np.isfinite(spare), mean * spare, np.inf)
+        batch = np.minimum(batch, room)
     with np.errstate(divide="ignore", invalid="ignore"):
         cycle = review + np.where(mean > 0, batch / mean, 0.0)
     return batch, cycle
@@ -198,17 +236,21 @@ def _plan_series(
 
     lead = items["lead_time"].to_numpy().astype(int)
     review = items["review_period"].to_numpy().astype(int)
-    batch, cycle = economic_batches(cube, levels, items, periods_per_year)
+    cover = max_cover(items, settings, period_days)
+    batch, cycle = economic_batches(cube, levels, items, periods_per_year, cover)
     service = service_targets(items, settings["service_target"], periods_per_year, cycle)
     plan = order_up_to_levels(cube, levels, items, service, n_samples, seed)
     position = positions["on_hand"].to_numpy() + positions["on_order"].to_numpy()
-    # (R, s, S): order today only at or below the trigger s, then up to s + the batch.
-    trigger = plan["order_up_to"].to_numpy()
+    # (R, s, S): order today only at or below the trigger s, then up to s + the batch; both
+    # at most the mean demand of the maximum cover.
+    maximum = max_cover_level(cube, levels, cover)
+    trigger, order_up_to = cap_at_max_cover(plan["order_up_to"].to_numpy(), batch, maximum)
+    cut = plan["order_up_to"].to_numpy() - trigger  # safety stock the maximum leaves out
     quantity = np.where(
         position <= trigger,
         order_quantity(
             position,
-            trigger + batch,
+            order_up_to,
             items["case_pack"].to_numpy(),
             items["min_order_qty"].to_numpy(),
         ),
@@ -235,6 +277,16 @@ def _plan_series(
             capacity=constraints.get("capacity"),
         )
     after_order = position + quantity
+    # Case packs and MOQs (the user's constraints) may take an order above the maximum.
+    above = beyond_max_cover(position, quantity, maximum)
+    if (above > 0).any():
+        logger.info(
+            "%d orders go above the maximum cover (%s days) by %.0f units in all: their case "
+            "pack or minimum order quantity asks for more (column above_max_cover)",
+            int((above > 0).sum()),
+            settings.get("max_cover_days"),
+            above.sum(),
+        )
     shortage = expected_shortage(cover_sums, after_order)
     review_demand = np.maximum(review_sums.mean(axis=1), 1e-9)
     daily = lead_time_demand_mean(cube, levels, np.full(len(series), cube.shape[1])) / (
@@ -254,12 +306,15 @@ def _plan_series(
             "review_period": review,
             "forecast_cover_mean": plan["mean_cover_demand"].to_numpy(),
             "forecast_cover_service_quantile": plan["order_up_to"].to_numpy(),
-            "safety_stock": plan["safety_stock"].to_numpy(),
-            "reorder_point": plan["reorder_point"].to_numpy(),
+            "safety_stock": plan["safety_stock"].to_numpy() - cut,
+            "reorder_point": plan["reorder_point"].to_numpy() - cut,
             "order_trigger": trigger,
-            "economic_batch": batch,
-            "order_up_to": trigger + batch,
+            "economic_batch": order_up_to - trigger,
+            "order_up_to": order_up_to,
+            "max_cover_periods": cover,
+            "max_cover_level": maximum,
             "order_qty": quantity,
+            "above_max_cover": above,
             "order_value": quantity * items["unit_cost"].to_numpy(),
             "expected_fill_rate": np.clip(1 - shortage / review_demand, 0, 1),
             "days_of_cover": days_of_cover,

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .policies import order_quantity
+from .policies import beyond_max_cover, order_quantity
 
 LevelSource = np.ndarray | Callable[[int, dict[str, np.ndarray]], np.ndarray]
 
@@ -60,6 +60,7 @@ def simulate(
     reorder_point: LevelSource | None = None,
     initial_on_hand: np.ndarray | float | None = None,
     review_offset: np.ndarray | int = 0,
+    max_level: LevelSource | None = None,
 ) -> dict[str, np.ndarray]:
     """Simulate an order-up-to policy on ``demand (series, periods)``.
 
@@ -71,13 +72,17 @@ def simulate(
     unit can be sold, counting its arrival period (inf or NaN: never expires). Starting stock
     ``initial_on_hand`` (fresh, no open orders) defaults to the first order-up-to level: a
     convenience for studying one policy; to compare policies, give them all the same start
-    (``backtest.run_backtest`` does). NaN demand counts as 0.
+    (``backtest.run_backtest`` does). NaN demand counts as 0. With ``max_level`` (the
+    policy's maximum position, same shapes as ``order_up_to``), ``above_max_cover`` counts
+    the units an order takes the position beyond it (case packs and MOQs;
+    :func:`~.policies.beyond_max_cover`).
 
     Returns ``(series, periods)`` arrays: on_hand_start, arrivals, demand, sales, lost_sales,
     unmet (demand not served on time), backorders (open at period end), waste, on_hand_end,
-    on_order_end (ordered, not yet arrived, at period end), order_qty, review (an epoch),
-    cycle (replenishment cycle of the period: 0 before the first order can arrive, then k for
-    the k-th review epoch's, or order's, arrival).
+    on_order_end (ordered, not yet arrived, at period end), order_qty, above_max_cover
+    (0 without ``max_level``), review (an epoch), cycle (replenishment cycle of the period: 0
+    before the first order can arrive, then k for the k-th review epoch's, or order's,
+    arrival).
     """
     demand = np.nan_to_num(np.asarray(demand, dtype=float), nan=0.0)
     n_series, n_periods = demand.shape
@@ -108,7 +113,7 @@ def simulate(
     on_hand = ages.sum(axis=1)
 
     names = ("on_hand_start", "arrivals", "sales", "lost_sales", "unmet", "backorders", "waste")
-    columns = (*names, "on_hand_end", "on_order_end", "order_qty")
+    columns = (*names, "on_hand_end", "on_order_end", "order_qty", "above_max_cover")
     out = {name: np.zeros((n_series, n_periods)) for name in columns}
     out["demand"] = demand
     out["review"] = np.zeros((n_series, n_periods), dtype=bool)
@@ -127,6 +132,9 @@ def simulate(
         if reorder_point is not None:
             trigger &= state["position"] <= _level_at(reorder_point, t, state)
         qty = np.where(trigger, order_quantity(state["position"], level, case_pack, moq), 0.0)
+        if max_level is not None:
+            maximum = _level_at(max_level, t, state)
+            out["above_max_cover"][:, t] = beyond_max_cover(state["position"], qty, maximum)
         pipeline[rows, lead] += qty
         # A cycle starts when the epoch's order (any epoch for (R, S), a placed order for
         # reorder-point policies) arrives.

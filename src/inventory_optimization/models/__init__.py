@@ -5,16 +5,20 @@ Plain Python over DataFrames (no Kedro), so notebooks and tests use it directly.
 
 from .base import ForecastContext, Forecaster, SeasonalNaive
 from .ets import ETSForecaster
+from .intermittent import CrostonForecaster, TSBForecaster
 from .lstm import LSTMForecaster
-from .trees import RandomForestForecaster, XGBoostForecaster
+from .trees import LightGBMForecaster, RandomForestForecaster, XGBoostForecaster
 
 FORECASTERS: dict[str, type[Forecaster]] = {
     cls.name: cls
     for cls in (
         SeasonalNaive,
+        CrostonForecaster,
+        TSBForecaster,
         ETSForecaster,
         RandomForestForecaster,
         XGBoostForecaster,
+        LightGBMForecaster,
         LSTMForecaster,
     )
 }

@@ -48,3 +48,29 @@ def stacking_weights(predictions: np.ndarray, target: np.ndarray) -> np.ndarray:
         raise RuntimeError(f"stacking weights did not converge: {result.message}")
     weights = np.clip(result.x, 0.0, None)
     return weights / weights.sum()
+
+
+def _rank(score: float) -> float:
+    return score if np.isfinite(score) else np.inf
+
+
+def candidate_weights(
+    stacked: dict[str, float], single_scores: dict[str, float], top: int = 3
+) -> dict[str, dict[str, float]]:
+    """The ensemble's candidates, each as weights over every model, by label: ``stacking``,
+    the simple average of the ``top`` models with the lowest ``single_scores`` (``average of
+    a, b, c``: 1/top each, rounded to six decimals), and ``<model> alone`` (weight 1)."""
+    models = list(stacked)
+    best = sorted(models, key=lambda m: _rank(single_scores[m]))[:top]
+    average = {m: round(1.0 / len(best), 6) if m in best else 0.0 for m in models}
+    return {
+        "stacking": dict(stacked),
+        f"average of {', '.join(best)}": average,
+        **{f"{m} alone": {n: float(n == m) for n in models} for m in models},
+    }
+
+
+def best_candidate(scores: dict[str, float]) -> str:
+    """The label with the lowest score (NaN counts as worst; the first of equals wins, so
+    stacking is kept on a tie)."""
+    return min(scores, key=lambda label: _rank(scores[label]))

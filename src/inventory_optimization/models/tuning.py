@@ -26,6 +26,28 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 
+def without_count_objectives(options: Mapping, intermittent: bool, model: str) -> dict:
+    """The model's options without the search space's ``objective`` choice (squared error, the
+    default) when the data is not intermittent: count objectives are for mostly-zero sales, and on
+    smooth sales searching them would only halve the trials left for everything else."""
+    space = dict(options.get("search_space") or {})
+    spec = space.get("objective")
+    if intermittent or not spec or spec.get("type") != "categorical":
+        return dict(options)
+    kept = [c for c in spec["choices"] if c in ("squarederror", "reg:squarederror")]
+    if len(kept) == len(spec["choices"]):
+        return dict(options)
+    logger.info(
+        "%s: count objectives %s not searched: the data is not intermittent",
+        model,
+        [c for c in spec["choices"] if c not in kept],
+    )
+    # Squared error is every model's default: leaving it out keeps the study (and its
+    # results) what it was before count objectives existed.
+    del space["objective"]
+    return {**options, "search_space": space}
+
+
 def sample_params(trial: optuna.Trial, space: Mapping) -> dict:
     """Draw one value per entry of a search space written in parameters:
     ``{name: {type: int|float|categorical, low, high, log, step, choices}}``."""
@@ -131,6 +153,12 @@ def tune(
         )
     else:
         logger.info("%s: new study '%s'; %d trials to run", model, name, remaining)
+        # Each training objective (squared error vs a count objective) is tried at least once,
+        # so that CV, not the sampler's first draws, decides between them.
+        objectives = space.get("objective", {})
+        if objectives.get("type") == "categorical":
+            for choice in list(objectives["choices"])[:remaining]:
+                study.enqueue_trial({"objective": choice}, skip_if_exists=True)
 
     def objective(trial: optuna.Trial) -> float:
         params = {**fixed, **sample_params(trial, space)}

@@ -98,8 +98,9 @@ def fill_unobserved(
         panel.loc[unobserved, DEMAND] = 0.0
     if policy == "closed":
         panel.loc[unobserved, IS_CLOSED] = True
-    panel[IS_KNOWN] = panel[IS_OBSERVED] | (unobserved & (policy == "zero"))
     panel[IS_CLOSED] = panel[IS_CLOSED].fillna(False).astype(bool)
+    # A closed period's demand is zero by design, not a known zero: never learned from.
+    panel[IS_KNOWN] = (panel[IS_OBSERVED] | (unobserved & (policy == "zero"))) & ~panel[IS_CLOSED]
     present = [c for c in covariates if c in panel.columns]
     if present and unobserved.any():
         filled = panel.groupby(SERIES_ID, sort=False)[present].ffill()

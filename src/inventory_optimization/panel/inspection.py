@@ -44,6 +44,8 @@ with ``camelCase``, ``_`` and ``-`` split into words):
   without a sale: ``zero``; one line per series and period without zeros: ``zero`` when
   sales as small as 1 occur, else ``nan`` (a series that never sells less than 64 rarely
   sells nothing: a gap is more likely unrecorded, or ``closed`` if the shop was shut).
+- **closed days** (daily data): ``panel.closures.detect_closed_days``, whose docstring gives
+  the rule.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
+from .closures import MIN_EXPECTED_RECORDS, ClosedDays, day_records, detect_closed_days
 from .periods import WEEKDAYS, Frequency
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -424,6 +427,7 @@ class TableInspection:
     known: dict[str, Role] = field(default_factory=dict)  # price / promo
     attributes: dict[str, Role] = field(default_factory=dict)
     missing: MissingPeriods | None = None
+    closed: ClosedDays | None = None  # daily data: days without any record, detected
     notes: list[str] = field(default_factory=list)
 
     def to_yaml(self, source: str, load_args: Mapping | None = None) -> str:
@@ -664,6 +668,11 @@ def _lines_and_missing(frame: pd.DataFrame, result: TableInspection, keys: list[
         frequency,
         order_lines=order_lines,
     )
+    if result.frequency == "D":
+        records, counted = day_records(
+            dates[present], frame.loc[present, result.order_id.column] if result.order_id else None
+        )
+        result.closed = detect_closed_days(dates[present], records, counted)
 
 
 # --- the YAML block ------------------------------------------------------------------------------
@@ -765,6 +774,18 @@ def render_yaml(result: TableInspection, source: str, load_args: dict) -> str:
         lines.append(_line(1, "duplicate_lines", "drop", "lines repeating an earlier one exactly"))
     if result.frequency and result.frequency.startswith("W") and result.date.dates.has_times:
         lines.append(_line(1, "partial_periods", "drop", "a part-week at either end"))
+    if result.closed is not None:
+        found = result.closed
+        closed_why = (
+            f"{len(found.dates)} days without {found.counted} where {MIN_EXPECTED_RECORDS}+ "
+            f"were expected, closed for every series: {found.describe(5)}"
+            if len(found.dates)
+            else f"no day without {found.counted} where {MIN_EXPECTED_RECORDS}+ were expected"
+        )
+        lines.append(_line(1, "closed_days", "auto", f"{closed_why}; none: off"))
+        lines.append(
+            _line(1, "# closed_dates", '["12-25"]', "closed: YYYY-MM-DD once, MM-DD every year")
+        )
     lines += _block(1, "known_covariates", result.known, "no column looks like price or promo")
     lines.append(_line(1, "past_covariates", "{}", "e.g. {temperature: Temp}"))
     lines += _block(1, "attribute_columns", result.attributes, "no static column per series")

@@ -48,6 +48,11 @@ BACKTEST_NOTE = (
     "what the stock left at the end will not recover of its cost (the holding of the periods "
     "it would still cover, perishables it would not sell in time)."
 )
+FLOOR_NOTE = (
+    "Floors (floor = True): zero_forecast forecasts no demand anywhere, seasonal_naive repeats "
+    "the last season; on mostly-zero data the zero forecast is hard to beat on WAPE, which is "
+    "why such data is judged on RMSSE. A model that does not beat the floors adds nothing."
+)
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
 h1{margin-bottom:.2rem} .sub{color:#666;margin-top:0}
@@ -93,6 +98,25 @@ def headline_figures(
         "discontinued": int((plan["status"] != "planned").sum()) if "status" in plan else 0,
         "order_value": float(ordering["order_value"].sum()) if "order_value" in ordering else None,
     }
+
+
+def leaderboard_table(leaderboard: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The leaderboard as shown: by score, ``floor`` next to the model; and the note on the
+    floors naming the models that do not beat them (None when the table marks no floors)."""
+    table = leaderboard.sort_values("score")
+    if "floor" not in table.columns:
+        return table, None
+    table = table[["model", "floor", *[c for c in table.columns if c not in ("model", "floor")]]]
+    floor = table["floor"].astype(bool)
+    floors = table.loc[floor].set_index("model")["score"].dropna()
+    models = table.loc[~floor]
+    lagging = sorted(
+        {m for score in floors for m in models.loc[~(models["score"] < score), "model"]}
+    )
+    note = FLOOR_NOTE
+    if lagging:
+        note += f" Not beating a floor on this holdout: {', '.join(map(str, lagging))}."
+    return table, note
 
 
 def _fmt(value, kind: str = "number") -> str:
@@ -170,7 +194,7 @@ def summary_html(
     backtest_table = totals[
         [c for c in ["policy", "meaning", *BACKTEST_COLUMNS[1:]] if c in totals]
     ]
-    leaderboard_table = leaderboard.sort_values("score")
+    board, floor_note = leaderboard_table(leaderboard)
     plan_table = plan.sort_values("order_value", ascending=False) if "order_value" in plan else plan
     plan_table = plan_table[[c for c in PLAN_COLUMNS if c in plan_table.columns]].head(plan_rows)
 
@@ -189,7 +213,8 @@ def summary_html(
             *cards,
             "</div>",
             f"<h2>Forecast accuracy per model ({html.escape(metric)}, lower is better)</h2>",
-            _table(leaderboard_table),
+            *([f'<p class="sub">{html.escape(floor_note)}</p>'] if floor_note else []),
+            _table(board),
             "<h2>Inventory backtest: totals per policy over the holdout</h2>",
             f'<p class="sub">{html.escape(BACKTEST_NOTE)}</p>',
             _table(backtest_table),

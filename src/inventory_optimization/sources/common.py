@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from ..panel.cleaning import complete_calendar
+from ..panel.closures import closed_mask
 from ..panel.contract import DATE, DEMAND, IS_CLOSED, IS_OBSERVED, SERIES_ID, SourceSummary
 from ..panel.validation import check_frequency, check_unique, validate_panel
 
 
 def assemble_panel(
-    facts: pd.DataFrame, summary: SourceSummary, dataset: str, *, lines: bool = True
+    facts: pd.DataFrame,
+    summary: SourceSummary,
+    dataset: str,
+    *,
+    lines: bool = True,
+    closures: Mapping | None = None,
 ) -> pd.DataFrame:
     """Validate one row per (series, date) on the declared frequency, then complete the grid.
 
     ``facts`` holds ``series_id``, the key columns, ``date``, ``demand``, ``is_closed`` and any
     row-level covariates; with ``lines`` (the default) it is indexed like the raw file, so
-    errors name file lines. Returns the completed panel with ``is_observed``.
+    errors name file lines. ``closures`` (``dates``, ``annual``, ``series``; see
+    ``panel.closures.closed_mask``) close periods of the completed grid, recorded or not:
+    ``is_closed`` and zero demand. Returns the completed panel with ``is_observed``.
     """
     fix = "remove the repeated lines" if lines else None
     check_unique(facts, [SERIES_ID, DATE], dataset, lines=lines, fix=fix)
@@ -26,6 +34,11 @@ def assemble_panel(
     if IS_CLOSED not in facts.columns:
         facts = facts.assign(**{IS_CLOSED: False})
     panel = complete_calendar(facts, summary.frequency, static_columns=summary.keys)
+    if closures:
+        shut = closed_mask(panel[SERIES_ID], panel[DATE], summary.frequency, closures)
+        if shut.any():
+            panel.loc[shut, IS_CLOSED] = True
+            panel.loc[shut, DEMAND] = 0.0
     validate_panel(panel, summary.frequency, dataset)
     return panel
 

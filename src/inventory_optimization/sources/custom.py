@@ -11,6 +11,15 @@ in ``SourceSummary.input_counts``:
   and last weeks of daily lines (``partial_periods``); negative quantities and single-period
   series are kept, counted and logged.
 
+Closures (``is_closed``: zero by design, never learned from or scored) come from the mapping
+and from the data: ``closed_dates`` lists days closed for every series (``YYYY-MM-DD``, or
+``MM-DD`` for every year), ``closures_file`` a CSV of days closed for some series (a ``date``
+column, optionally ``end_date``, ``reason`` and key columns), and ``closed_days: auto`` (the
+default, daily data) detects days without any record while records were expected
+(``panel.closures.detect_closed_days``). Closures inside the data become closed panel rows;
+declared ones after its end are recorded in ``SourceSummary.inferred['closures']``, which the
+model input reads to close the forecast's target days.
+
 ``frequency: auto`` (the default) takes the frequency from the dates (``panel.inspection``):
 ``W-<DAY>`` for dates all on one weekday 7 days apart, ``D`` otherwise. Either way one block is
 logged with the frequency and why, the series by key cardinality, the date range and what a
@@ -20,11 +29,23 @@ missing period likely means; ``SourceSummary.inferred`` (so ``panel_metadata``) 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ..panel.contract import DATE, DEMAND, SERIES_ID, SourceSummary
+from ..panel.closures import (
+    CLOSURES_SHOWN,
+    ClosedDays,
+    closed_mask,
+    day_records,
+    detect_closed_days,
+)
+from ..panel.contract import DATE, DEMAND, IS_CLOSED, SERIES_ID, SourceSummary
 from ..panel.inspection import (
     DateInspection,
     MissingPeriods,
@@ -59,6 +80,13 @@ PARTIAL_PERIOD_POLICIES = ("drop", "keep")
 AUTO = "auto"
 FREQUENCY_SETTINGS = (AUTO, *SUPPORTED_FREQUENCIES)
 MAPPING_FIX = "set the file's column names in data_source (or rename them in the export)"
+CLOSED_DAYS_SETTINGS = (AUTO, "none")
+CLOSED_DATE_FORMS = (
+    '"YYYY-MM-DD" (closed on that day) or "MM-DD" (closed on that day every year), e.g. '
+    '"2019-12-25" or "12-25"'
+)
+CLOSURE_COLUMNS = ("date", "end_date", "reason")  # of closures_file, besides key columns
+MAX_CLOSURE_DAYS = 366  # one closures_file line closes at most this many days
 
 
 def _policy(mapping: Mapping, key: str, allowed: tuple[str, ...], default: str) -> str:
@@ -268,6 +296,306 @@ def _log_single_period_series(
         )
 
 
+# --- closures ------------------------------------------------------------------------------------
+
+
+def _closed_days_setting(mapping: Mapping) -> str:
+    """``closed_days``: ``auto`` (also when empty) or ``none`` (YAML ``off``/``false`` too)."""
+    value = mapping.get("closed_days")
+    if value is None:
+        return AUTO
+    if value is False:
+        return "none"
+    return _policy({"closed_days": value}, "closed_days", CLOSED_DAYS_SETTINGS, AUTO)
+
+
+def _closed_date(value) -> pd.Timestamp | str | None:
+    """A day (``YYYY-MM-DD``, or a date) or an annual ``MM-DD``; None when it is neither."""
+    if isinstance(value, (date, pd.Timestamp)):
+        return pd.Timestamp(value).normalize()
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{2}-\d{2}", text):
+            pd.Timestamp(f"2000-{text}")  # a leap year: 02-29 is a day of the year
+            return text
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return pd.Timestamp(text)
+    except ValueError:
+        return None
+    return None
+
+
+def _closed_dates(mapping: Mapping) -> tuple[list[pd.Timestamp], list[str]]:
+    """``closed_dates``: the days and the annual ``MM-DD`` days closed for every series. Every
+    value that is neither is named in one error, with its 1-based position."""
+    values = mapping.get("closed_dates") or []
+    if isinstance(values, (str, date)) or not isinstance(values, Iterable):
+        values = [values]
+    values = list(values)
+    parsed = [_closed_date(value) for value in values]
+    bad = [f"item {i}: {values[i - 1]!r}" for i, day in enumerate(parsed, start=1) if day is None]
+    if bad:
+        raise DataValidationError(
+            f"{DATASET}: closed_dates has {len(bad)} of {len(values)} values that are not "
+            f"dates ({', '.join(bad[:3])}); expected {CLOSED_DATE_FORMS}; correct them in "
+            f"data_source."
+        )
+    days = sorted({day for day in parsed if isinstance(day, pd.Timestamp)})
+    annual = sorted({day for day in parsed if isinstance(day, str)})
+    return days, annual
+
+
+def _closures_path(mapping: Mapping) -> Path:
+    """``closures_file`` in ``raw_dir`` (the sales file's folder), or as written."""
+    name = str(mapping["closures_file"])
+    folder = mapping.get("raw_dir")
+    candidates = [Path(folder) / name] if folder and not Path(name).is_absolute() else []
+    candidates.append(Path(name))
+    for path in candidates:
+        if path.is_file():
+            return path
+    looked = " or ".join(str(path) for path in dict.fromkeys(candidates))
+    raise DataValidationError(
+        f"{DATASET}: closures_file {name!r} does not exist (looked for {looked}); set "
+        f"closures_file in data_source to a CSV in raw_dir with a 'date' column (YYYY-MM-DD) "
+        f"and optionally key columns, or remove the setting."
+    )
+
+
+def _read_closures(mapping: Mapping, keys: Mapping[str, str]) -> pd.DataFrame:
+    """The closures file as one row per closed day: the panel key columns it names, ``date``
+    and ``closure_line`` (its 1-based file line). Refused: a missing file or ``date`` column,
+    a column that is not a key, dates that do not parse, an end before its start, blank keys."""
+    path = _closures_path(mapping)
+    label = f"{DATASET}: closures_file {path}"
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise DataValidationError(
+            f"{label} cannot be read as CSV ({error}); write it as a UTF-8 CSV with a 'date' "
+            f"column."
+        ) from error
+    table.columns = [str(column).strip() for column in table.columns]
+    names = {**{raw: name for name, raw in keys.items()}, **{name: name for name in keys}}
+    expected = (
+        f"expected a 'date' column (YYYY-MM-DD), optionally 'end_date' and 'reason', and key "
+        f"columns among {list(keys)} (or the export's {list(keys.values())}); found "
+        f"{list(table.columns)}"
+    )
+    if "date" not in table.columns:
+        raise DataValidationError(
+            f"{label} has no 'date' column{did_you_mean('date', table.columns)}; {expected}."
+        )
+    unknown = [c for c in table.columns if c not in CLOSURE_COLUMNS and c not in names]
+    if unknown:
+        hints = "".join(did_you_mean(c, [*names, *CLOSURE_COLUMNS]) for c in unknown)
+        raise DataValidationError(
+            f"{label}: column(s) {unknown} are not key columns{hints}; {expected}; rename "
+            f"or remove them."
+        )
+    fix = "write them as YYYY-MM-DD, e.g. 2019-12-25"
+    start = to_dates(table, "date", label, date_format="%Y-%m-%d", fix=fix)
+    end = start.copy()
+    if "end_date" in table.columns:
+        given = table["end_date"].notna().to_numpy()
+        ends = to_dates(table[given], "end_date", label, date_format="%Y-%m-%d", fix=fix)
+        end.loc[ends.index] = ends
+        backwards = (end < start).to_numpy()
+        if backwards.any():
+            raise DataValidationError(
+                f"{label}: {int(backwards.sum())} of {len(table)} lines end before they start "
+                f"({line_examples(table, backwards, 'end_date')}); set end_date on or after "
+                f"date (or leave it empty for one day)."
+            )
+    lengths = ((end - start).dt.days + 1).to_numpy()
+    long = lengths > MAX_CLOSURE_DAYS
+    if long.any():
+        raise DataValidationError(
+            f"{label}: {int(long.sum())} of {len(table)} lines close more than "
+            f"{MAX_CLOSURE_DAYS} days ({line_examples(table, long, 'end_date')}); check the "
+            f"year of end_date (a series that stopped selling for good is not closed)."
+        )
+    columns = {}
+    for raw in [c for c in table.columns if c in names]:
+        require_filled(table, raw, label, fix="fill in the key, or list the day under closed_dates")
+        columns[names[raw]] = table[raw].astype(str).str.strip().to_numpy()
+    rows = np.repeat(np.arange(len(table)), lengths)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    days = pd.DatetimeIndex(start.to_numpy()[rows]) + pd.to_timedelta(offsets, unit="D")
+    return pd.DataFrame(
+        {
+            **{name: values[rows] for name, values in columns.items()},
+            DATE: days,
+            "closure_line": table.index.to_numpy()[rows] + 2,
+        }
+    )
+
+
+def _file_closures(
+    mapping: Mapping, keys: Mapping[str, str], series_keys: pd.DataFrame, counts: dict[str, int]
+) -> tuple[list[pd.Timestamp], dict[str, list[pd.Timestamp]]]:
+    """The closures file's days closed for every series (a file without key columns) and per
+    series; lines whose keys match no series are logged and counted, not refused."""
+    if not mapping.get("closures_file"):
+        return [], {}
+    table = _read_closures(mapping, keys)
+    counts["closure_file_days"] = int(table[DATE].nunique())
+    named = [key for key in keys if key in table.columns]
+    if not named:
+        return sorted(set(table[DATE])), {}
+    matched = table.merge(series_keys, on=named, how="left")
+    unmatched = matched[SERIES_ID].isna()
+    if unmatched.any():
+        lines = matched.loc[unmatched].drop_duplicates("closure_line")
+        counts["closure_file_lines_unmatched"] = len(lines)
+        shown = ", ".join(
+            f"line {row['closure_line']}: " + ", ".join(f"{key} {row[key]!r}" for key in named)
+            for row in lines.head(3).to_dict("records")
+        )
+        logger.warning(
+            "%s: %d lines of closures_file match no series (%s); they close nothing: check "
+            "their key spelling.",
+            DATASET,
+            len(lines),
+            shown,
+        )
+    pairs = matched.loc[~unmatched, [SERIES_ID, DATE]].drop_duplicates()
+    by_series = {
+        str(sid): sorted(group) for sid, group in pairs.groupby(SERIES_ID, sort=True)[DATE]
+    }
+    return [], by_series
+
+
+def _iso(days: Iterable[pd.Timestamp]) -> list[str]:
+    return [f"{day:%Y-%m-%d}" for day in days]
+
+
+def _closed_days_block(setting: str, frequency: Frequency, detected: ClosedDays | None) -> dict:
+    """What ``closed_days`` found, for ``SourceSummary.inferred``."""
+    if detected is None:
+        unit = frequency.unit[:-1]
+        reason = f"not checked: a {unit} without records is closed only when declared"
+        if setting != AUTO:
+            reason = "closed_days: none"
+        return {"closed_days": setting, "closed_days_detected": [], "closed_days_reason": reason}
+    return {
+        "closed_days": setting,
+        "closed_days_counted": detected.counted,
+        "closed_days_detected": _iso(detected.dates),
+        "closed_days_reason": detected.reason,
+    }
+
+
+def _detect_closed_days(
+    setting: str,
+    period: Frequency,
+    dates: pd.Series,
+    order_ids: pd.Series | None,
+    counts: dict[str, int],
+) -> ClosedDays | None:
+    """``closed_days: auto`` on daily data: the days without any record, logged and counted."""
+    if not period.is_daily or setting != AUTO:
+        return None
+    records, counted = day_records(dates, order_ids)
+    detected = detect_closed_days(dates.dt.normalize(), records, counted)
+    if len(detected.dates):
+        counts["closed_days_detected"] = len(detected.dates)
+        logger.info(
+            "%s: closed_days: auto found %d closed days, closed for every series: %s (%s); set "
+            "closed_days: none in data_source to keep them as days without a sale.",
+            DATASET,
+            len(detected.dates),
+            detected.describe(),
+            detected.reason,
+        )
+    else:
+        logger.info("%s: closed_days: auto found no closed day (%s).", DATASET, detected.reason)
+    return detected
+
+
+def _log_closed_lines(
+    frame: pd.DataFrame, closed: np.ndarray, unit: str, counts: dict[str, int]
+) -> None:
+    """Lines on a declared closed period still count as closed (demand 0): warned, counted."""
+    if closed.any():
+        counts["lines_on_closed_periods"] = int(closed.sum())
+        logger.warning(
+            "%s: %d of %d lines fall on closed %s (%s); closed periods have zero demand by "
+            "design, so their quantities are not counted: remove those dates from closed_dates "
+            "(or closures_file) if the shop was open.",
+            DATASET,
+            int(closed.sum()),
+            len(frame),
+            unit,
+            line_examples(frame, closed, DATE),
+        )
+
+
+@dataclass
+class Closures:
+    """The closures of one export: declared (``closed_dates``, ``closures_file``) and detected
+    (``closed_days: auto``)."""
+
+    declared: list[pd.Timestamp]  # closed_dates days: every series
+    annual: list[str]  # closed_dates MM-DD: every series, every year
+    file_days: list[pd.Timestamp]  # closures_file days without keys: every series
+    by_series: dict[str, list[pd.Timestamp]]  # closures_file days by series id
+    detected: ClosedDays | None = None
+
+    def _everywhere(self) -> list[pd.Timestamp]:
+        return sorted({*self.declared, *self.file_days})
+
+    def in_data(self) -> dict:
+        """Everything, detected days included, as ``closed_mask`` reads it."""
+        detected = self.detected.dates if self.detected is not None else []
+        return {
+            "dates": _iso(sorted({*self._everywhere(), *detected})),
+            "annual": list(self.annual),
+            "series": {sid: _iso(days) for sid, days in self.by_series.items()},
+        }
+
+    def after(self, panel_end: pd.Timestamp) -> dict:
+        """The declared closures after the panel's last date, which the model input reads
+        (``SourceSummary.inferred['closures']``)."""
+        series = {sid: [d for d in days if d > panel_end] for sid, days in self.by_series.items()}
+        return {
+            "dates": _iso(day for day in self._everywhere() if day > panel_end),
+            "annual": list(self.annual),
+            "series": {sid: _iso(days) for sid, days in series.items() if days},
+        }
+
+    def log(self, unit: str, closed_periods: int) -> None:
+        """One line on what the declared closures close, in the data and after its end."""
+        parts = []
+        if self.declared or self.annual:
+            shown = [
+                *_iso(self.declared[:CLOSURES_SHOWN]),
+                *(f"{d} every year" for d in self.annual),
+            ]
+            more = len(self.declared) - CLOSURES_SHOWN
+            parts.append(
+                f"closed_dates: {', '.join(shown)}" + (f" and {more} more" if more > 0 else "")
+            )
+        if self.file_days:
+            parts.append(f"closures_file: {len(self.file_days)} days of every series")
+        if self.by_series:
+            days = sum(len(group) for group in self.by_series.values())
+            parts.append(f"closures_file: {days} days of {len(self.by_series)} series")
+        if not parts:
+            return
+        logger.info(
+            "%s: closures declared (%s) or detected close %d series-%s of the data; those "
+            "after its end close the forecast's %s (panel_metadata inferred.closures).",
+            DATASET,
+            "; ".join(parts),
+            closed_periods,
+            unit,
+            unit,
+        )
+
+
 def build_custom_panel(
     sales: pd.DataFrame, mapping: Mapping
 ) -> tuple[pd.DataFrame, pd.DataFrame, SourceSummary]:
@@ -287,6 +615,8 @@ def build_custom_panel(
     aggregate = _policy(mapping, "aggregate", AGGREGATIONS, "sum")
     duplicates = _policy(mapping, "duplicate_lines", DUPLICATE_LINE_POLICIES, "drop")
     partials = _policy(mapping, "partial_periods", PARTIAL_PERIOD_POLICIES, "drop")
+    closed_days = _closed_days_setting(mapping)
+    declared_days, annual = _closed_dates(mapping)
     if setting not in FREQUENCY_SETTINGS:
         raise DataValidationError(
             f"{DATASET}: frequency '{setting}' is not supported"
@@ -372,6 +702,13 @@ def build_custom_panel(
             _source_name(mapping), setting, inspection, frequency, inferred["series"], missing
         ),
     )
+    detected = _detect_closed_days(
+        closed_days, period, dates.loc[lines.index], lines[order_id] if order_id else None, counts
+    )
+    inferred |= _closed_days_block(closed_days, period, detected)
+    series_keys = frame[[SERIES_ID, *keys]].drop_duplicates(SERIES_ID)
+    file_days, by_series = _file_closures(mapping, keys, series_keys, counts)
+    closures = Closures(declared_days, annual, file_days, by_series, detected)
     frame = _drop_partial_periods(frame, days, period, partials, counts)
     longer = "export a longer date range"
     if "partial_periods_dropped" in counts:
@@ -394,6 +731,11 @@ def build_custom_panel(
         )
     counts["negative_periods"] = int((facts[DEMAND] < 0).sum())
     _log_single_period_series(frame, facts, period.unit[:-1], counts)
+    in_data = closures.in_data()
+    _log_closed_lines(
+        frame, closed_mask(frame[SERIES_ID], frame[DATE], period, in_data), period.unit, counts
+    )
+    inferred["closures"] = closures.after(facts[DATE].max())
 
     country = mapping.get("country")
     summary = SourceSummary(
@@ -409,7 +751,11 @@ def build_custom_panel(
         input_counts=counts,
         inferred=inferred,
     )
-    panel = assemble_panel(facts, summary, DATASET, lines=aggregate == "error")
+    panel = assemble_panel(facts, summary, DATASET, lines=aggregate == "error", closures=in_data)
+    closed_periods = int(panel[IS_CLOSED].eq(True).sum())
+    if closed_periods:
+        counts["closed_periods"] = closed_periods
+    closures.log(period.unit, closed_periods)
     if country:
         panel["is_holiday"] = is_holiday(panel[DATE], country)
 

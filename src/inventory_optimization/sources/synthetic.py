@@ -290,6 +290,9 @@ def build_synthetic_panel(
             "weather": len(weather),
         },
         country=country,
+        # The generator shuts every store on these days each year: known in advance, so the
+        # live forecast is zero on them too.
+        inferred={"closures": {"annual": [f"{m:02d}-{d:02d}" for m, d in CLOSED_HOLIDAYS]}},
     )
     panel = assemble_panel(facts, summary, dataset)
     panel["is_holiday"] = is_holiday(panel[DATE], country)

@@ -12,18 +12,35 @@ import numpy as np
 import pandas as pd
 
 from ...features import fold_origins
+from ...features.profile import ADI_CUTOFF, demand_class, open_demand
 from ...models import FORECASTERS, ForecastContext, make_forecaster
 from ...models.base import forward, inverse
 from ...models.conformal import fit_residual_quantiles
 from ...models.cv import folds, scored, training_rows
-from ...models.ensemble import stacking_weights
-from ...models.metrics import coverage, headline, mase, mean_pinball, seasonal_naive_mae, wape
-from ...models.tuning import content_fingerprint, study_name, tune
+from ...models.ensemble import best_candidate, candidate_weights, stacking_weights
+from ...models.metrics import (
+    HEADLINE_METRICS,
+    SeriesScales,
+    auto_headline,
+    bias,
+    coverage,
+    headline,
+    mase,
+    mean_pinball,
+    rmsse,
+    scaled_pinball,
+    seasonal_naive_mae,
+    series_scales,
+    wape,
+)
+from ...models.tuning import content_fingerprint, study_name, tune, without_count_objectives
 from ...panel.contract import DATE, DEMAND, IS_CLOSED, SERIES_ID
 from ...panel.periods import Frequency
 
 logger = logging.getLogger(__name__)
 ENSEMBLE = "ensemble"
+ZERO_FORECAST = "zero_forecast"
+FLOORS = (ZERO_FORECAST, "seasonal_naive")
 
 
 def quantile_column(level: float) -> str:
@@ -36,11 +53,23 @@ def prepare_modeling(
     protocol: dict[str, Any],
     cross_validation: dict[str, Any],
     modeling: dict[str, Any],
+    demand_panel: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Everything the model nodes share: features, folds, transform, metric, quantiles."""
+    """Everything the model nodes share: features, folds, transform, metric, quantiles.
+
+    The headline metric is ``protocol.metric``; ``auto`` chooses it from the demand panel's
+    known, open periods up to the protocol origin (``headline_choice``)."""
     frequency = panel_metadata["frequency"]
     origin = pd.Timestamp(protocol["origin"])
     origins = fold_origins(origin, frequency, cross_validation["n_folds"], cross_validation["step"])
+    metric, reason, figures = headline_choice(protocol.get("metric", "wape"), demand_panel, origin)
+    logger.info("Headline metric %s: %s", metric, reason)
+    intermittent = bool(figures) and (
+        auto_headline(figures["zero_share"], figures["intermittent_volume_share"])[0] == "rmsse"
+    )
+    counts = counted_in_whole_units(demand_panel)
+    if counts:
+        logger.info("Demand is counted in whole units: quantile forecasts are whole units too")
     return {
         "dataset": panel_metadata["source"],
         "features": [
@@ -52,7 +81,11 @@ def prepare_modeling(
         "frequency": frequency,
         "season_length": Frequency.of(frequency).season_length,
         "target_transform": modeling["target_transform"],
-        "metric": protocol.get("metric", "wape"),
+        "metric": metric,
+        "metric_reason": reason,
+        "metric_figures": figures,
+        "intermittent": intermittent,
+        "count_data": counts,
         "scoring": modeling["scoring"],
         "non_negative": bool(modeling.get("non_negative", True)),
         "quantiles": [float(q) for q in modeling["quantiles"]],
@@ -64,6 +97,74 @@ def prepare_modeling(
         "horizon": int(protocol["horizon"]),
         "calibration": modeling.get("calibration", {}),
     }
+
+
+def counted_in_whole_units(panel: pd.DataFrame | None) -> bool:
+    """Whether every known, open demand is a whole number (units sold, not a sales value)."""
+    if panel is None:
+        return False
+    values = open_demand(panel).dropna().to_numpy()
+    return bool(len(values)) and bool(np.all(values == np.round(values)))
+
+
+def intermittency_figures(panel: pd.DataFrame, until: pd.Timestamp) -> dict[str, float]:
+    """Share of zero periods among the known, open periods up to ``until``, and the share of
+    their volume in intermittent or lumpy series (Syntetos-Boylan ADI >= 1.32)."""
+    past = panel.loc[panel[DATE] <= until]
+    history = pd.DataFrame({SERIES_ID: past[SERIES_ID], "y": open_demand(past)})
+    history = history[history["y"].notna()]
+    sizes = history["y"].where(history["y"] > 0)
+    stats = pd.DataFrame(
+        {"periods": history["y"], "volume": history["y"], "nonzero": sizes, "size": sizes}
+    ).groupby(history[SERIES_ID], observed=True)
+    per_series = stats.agg(
+        {"periods": "size", "volume": "sum", "nonzero": "count", "size": ["mean", "std"]}
+    )
+    per_series.columns = ["periods", "volume", "nonzero", "size_mean", "size_std"]
+    adi = per_series["periods"] / per_series["nonzero"].where(per_series["nonzero"] > 0)
+    cv2 = (per_series["size_std"] / per_series["size_mean"]) ** 2
+    intermittent = demand_class(adi.to_numpy(), cv2.to_numpy()) % 2 == 1  # intermittent, lumpy
+    total = float(per_series["volume"].sum())
+    known = len(history)
+    return {
+        "zero_share": float((history["y"] == 0).sum() / known) if known else 0.0,
+        "intermittent_volume_share": float(per_series.loc[intermittent, "volume"].sum() / total)
+        if total > 0
+        else 0.0,
+        "intermittent_series": int(intermittent.sum()),
+        "series": len(per_series),
+    }
+
+
+def headline_choice(
+    metric: str, panel: pd.DataFrame | None, origin: pd.Timestamp
+) -> tuple[str, str, dict[str, float]]:
+    """(metric, the reason in words, the figures): ``auto`` becomes ``rmsse`` or ``wape`` by
+    ``metrics.auto_headline``; a named metric is kept, with the figures for the record."""
+    if metric != "auto" and metric not in HEADLINE_METRICS:
+        raise ValueError(f"protocol.metric '{metric}' is not one of {['auto', *HEADLINE_METRICS]}")
+    if panel is None:
+        if metric == "auto":
+            raise ValueError("protocol.metric auto needs the demand panel to choose from")
+        return metric, "set in protocol.metric", {}
+    figures = intermittency_figures(panel, origin)
+    chosen, reason = auto_headline(
+        figures["zero_share"], figures["intermittent_volume_share"], ADI_CUTOFF
+    )
+    if metric == "auto":
+        return chosen, reason, figures
+    return metric, f"set in protocol.metric ({reason}; auto would choose {chosen})", figures
+
+
+def _scales(
+    panel: pd.DataFrame | None, setup: dict[str, Any], origin: str | pd.Timestamp
+) -> SeriesScales | None:
+    """The M5 scales and weights at ``origin`` when the headline needs them (rmsse)."""
+    if setup["metric"] != "rmsse":
+        return None
+    if panel is None:
+        raise ValueError("the rmsse headline needs the demand panel for its series scales")
+    return series_scales(panel, origin, setup["horizon"])
 
 
 def _context(setup: dict[str, Any], panel: pd.DataFrame) -> ForecastContext:
@@ -86,9 +187,17 @@ def _finalize(point: np.ndarray, rows: pd.DataFrame, setup: dict[str, Any]) -> n
     return np.clip(point, 0, None) if setup["non_negative"] else point
 
 
-def _score(rows: pd.DataFrame, point: np.ndarray, setup: dict[str, Any]) -> float:
+def _score(
+    rows: pd.DataFrame,
+    point: np.ndarray,
+    setup: dict[str, Any],
+    scales: SeriesScales | None = None,
+) -> float:
+    """The headline on ``rows``; ``scales`` (rmsse) come from history up to the rows' origin."""
     holiday = rows["is_holiday"].to_numpy() if "is_holiday" in rows else None
-    return headline(setup["metric"], rows[DEMAND].to_numpy(), point, holiday)
+    return headline(
+        setup["metric"], rows[DEMAND].to_numpy(), point, holiday, rows[SERIES_ID], scales
+    )
 
 
 def _sample(positions: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
@@ -136,17 +245,22 @@ def tune_model(
     """Optuna search over the model's space on the CV folds (rows subsampled to
     ``tuning_rows``); returns the best parameters, the trials and parameter importances."""
     name = options["name"]
+    options = without_count_objectives(options, setup.get("intermittent", False), name)
     context = _context(setup, demand_panel)
     origins = [pd.Timestamp(o) for o in setup["fold_origins"]]
     fold_rows = {
         number: (_sample(train, options.get("tuning_rows"), setup["seed"]), valid)
         for number, _, train, valid in folds(model_input, origins, setup["scoring"])
     }
+    fold_scales = {
+        number: _scales(demand_panel, setup, origin)
+        for number, origin in enumerate(origins, start=1)
+    }
 
     def evaluate_fold(params: dict, fold: int) -> float:
         train, valid = fold_rows[fold]
         fitted = _fit_predict(name, params, model_input, train, valid, context, setup)
-        return _score(fitted.rows, fitted.point, setup)
+        return _score(fitted.rows, fitted.point, setup, fold_scales[fold])
 
     fingerprint = {
         "version": FORECASTERS[name].version,
@@ -193,7 +307,7 @@ def cross_validate_model(
             number,
             origin.date(),
             setup["metric"],
-            _score(fitted.rows, fitted.point, setup),
+            _score(fitted.rows, fitted.point, setup, _scales(demand_panel, setup, origin)),
             len(valid),
             fitted.fit_seconds + fitted.predict_seconds,
         )
@@ -247,18 +361,68 @@ def _space(values: np.ndarray, rows: pd.DataFrame, setup: dict[str, Any]) -> np.
 
 
 def build_ensemble(
-    model_input: pd.DataFrame, setup: dict[str, Any], *cv_predictions: pd.DataFrame
+    model_input: pd.DataFrame,
+    setup: dict[str, Any],
+    demand_panel: pd.DataFrame,
+    *cv_predictions: pd.DataFrame,
 ) -> dict[str, float]:
-    """Stacking weights (non-negative, summing to one) from out-of-fold predictions, learned in
-    the target space so the metric's scale (log for RMSPE/RMSLE) is respected."""
-    wide = pd.concat(cv_predictions).pivot_table(index="row", columns="model", values="pred")
+    """The ensemble's weights {model: weight}, never worse than its best member on the latest
+    CV fold (fold 1).
+
+    Candidates: stacking weights (non-negative, summing to one, learned from all out-of-fold
+    predictions in the target space, so the metric's scale, log for RMSPE/RMSLE, is
+    respected), the simple average of the three best models on fold 1 (1/3 each) and each
+    single model (weight 1). The candidate with the best fold-1 headline wins.
+    """
+    frames = list(cv_predictions)
+    wide = pd.concat(frames).pivot_table(index="row", columns="model", values="pred")
     rows = model_input.iloc[wide.index.to_numpy()]
     matrix = np.column_stack([_space(wide[m].to_numpy(), rows, setup) for m in wide.columns])
     target = _space(rows[DEMAND].to_numpy(dtype=float), rows, setup)
-    weights = stacking_weights(matrix, target)
-    result = {model: round(float(w), 6) for model, w in zip(wide.columns, weights, strict=True)}
-    logger.info("Ensemble weights: %s", result)
-    return result
+    models = [str(m) for m in wide.columns]
+    stacked = {
+        model: round(float(w), 6)
+        for model, w in zip(models, stacking_weights(matrix, target), strict=True)
+    }
+    latest = [frame[frame["fold"] == 1] for frame in frames]
+    if len(models) < 2 or not any(len(frame) for frame in latest):
+        logger.info("Ensemble weights (stacking, no fold 1 to judge on): %s", stacked)
+        return stacked
+
+    scales = _scales(demand_panel, setup, setup["fold_origins"][0])
+
+    def on_fold_1(weights: dict[str, float]) -> tuple[float, float]:
+        blend = _combine(latest, weights, model_input, setup)
+        judged = model_input.iloc[blend["row"].to_numpy()]
+        point = blend["pred"].to_numpy()
+        return _score(judged, point, setup, scales), bias(judged[DEMAND].to_numpy(), point)
+
+    alone = {m: on_fold_1({n: float(n == m) for n in models}) for m in models}
+    candidates = candidate_weights(stacked, {m: score for m, (score, _) in alone.items()})
+    judged = {
+        label: on_fold_1(weights)
+        for label, weights in candidates.items()
+        if not label.endswith(" alone")
+    } | {f"{m} alone": alone[m] for m in models}
+    choice = best_candidate({label: score for label, (score, _) in judged.items()})
+    metric = setup["metric"]
+    logger.info(
+        "Ensemble candidates on CV fold 1 (origin %s, %s): %s",
+        setup["fold_origins"][0],
+        metric,
+        "; ".join(f"{label} {score:.4f}" for label, (score, _) in judged.items()),
+    )
+    score, fold_bias = judged[choice]
+    weights = candidates[choice]
+    logger.info(
+        "Ensemble: %s (fold 1 %s %.4f, bias %.3f = forecast total / actual total), weights %s",
+        choice,
+        metric,
+        score,
+        fold_bias,
+        weights,
+    )
+    return weights
 
 
 def _combine(
@@ -319,16 +483,18 @@ def assemble_forecasts(
             fold_rule=calibration.get("fold_rule", "auto"),
         )
         logger.info(
-            "%s: quantiles calibrated on %d out-of-fold residuals (fold rule %s)",
+            "%s: quantiles calibrated on %d out-of-fold residuals (fold rule %s, bins on %s)",
             frame["model"].iat[0],
             len(residuals),
             calibrated.fold_rule,
+            calibrated.bin_on,
         )
         quantiles = calibrated.predict(
             frame["pred"].to_numpy(),
             rows["horizon"].to_numpy(),
             rows["series_scale"].to_numpy(dtype=float),
             setup["non_negative"],
+            integer=setup.get("count_data", False),
         )
         out = rows[[*keys, "origin", DATE, "horizon"]].reset_index(drop=True)
         out.insert(len(keys), "model", frame["model"].to_numpy())
@@ -348,6 +514,33 @@ def assemble_forecasts(
     return holdout_forecasts, demand_forecast
 
 
+def _with_zero_forecast(scored_rows: pd.DataFrame, levels: list[float]) -> pd.DataFrame:
+    """The scored rows plus a ``zero_forecast`` model on the same rows: point and every
+    quantile 0, the floor an intermittent series' forecast must beat."""
+    if scored_rows.empty:
+        return scored_rows
+    first = scored_rows[scored_rows["model"] == scored_rows["model"].iat[0]]
+    zero = first.assign(model=ZERO_FORECAST, y_pred=0.0)
+    zero[[quantile_column(q) for q in levels]] = 0.0
+    return pd.concat([scored_rows, zero], ignore_index=True)
+
+
+def _warn_below_floors(leaderboard: pd.DataFrame, metric: str) -> None:
+    floors = leaderboard[leaderboard["floor"]].set_index("model")["score"].dropna()
+    models = leaderboard[~leaderboard["floor"]]
+    lagging = []
+    for floor, floor_score in floors.items():
+        names = models.loc[~(models["score"] < floor_score), "model"].tolist()
+        if names:
+            lagging.append(f"{floor} ({floor_score:.4f}): {', '.join(names)}")
+    if lagging:
+        logger.warning(
+            "Models that do not beat a floor on the holdout %s: %s",
+            metric,
+            "; ".join(lagging),
+        )
+
+
 def evaluate_models(
     holdout_forecasts: pd.DataFrame,
     demand_panel: pd.DataFrame,
@@ -355,18 +548,34 @@ def evaluate_models(
     model_input: pd.DataFrame,
     *fit_reports: dict[str, Any],
 ) -> pd.DataFrame:
-    """The leaderboard: headline metric, WAPE, MASE, pinball loss, interval coverage, time."""
-    scored_rows = holdout_forecasts[holdout_forecasts["scored"]]
+    """The leaderboard: headline metric, WAPE, MASE, RMSSE, bias, pinball and scaled pinball
+    loss, interval coverage, time; with the floors (``floor``): the zero forecast, scored on
+    the same rows, and seasonal naive. A model that does not beat them is named in a
+    warning."""
+    levels = setup["quantiles"]
+    scored_rows = _with_zero_forecast(holdout_forecasts[holdout_forecasts["scored"]], levels)
     origin = pd.Timestamp(setup["protocol_origin"])
     naive_mae = seasonal_naive_mae(demand_panel, setup["season_length"], origin)
+    scales = series_scales(demand_panel, origin, setup["horizon"])
+    excluded = scales.exclusions(scored_rows[SERIES_ID])
+    logger.info(
+        "RMSSE and scaled pinball over %d of %d series, weighted by %s over the last %d "
+        "periods; left out: %d with zero weight, %d with a zero or undefined naive scale",
+        excluded["scored"],
+        excluded["series"],
+        scales.weight_basis,
+        setup["horizon"],
+        excluded["zero_weight"],
+        excluded["no_scale"],
+    )
     holiday_by_row = None
     if "is_holiday" in model_input:
         holiday_by_row = model_input.set_index([SERIES_ID, "origin", "horizon"])["is_holiday"]
     reports = {report["model"]: report for report in fit_reports}
-    levels = setup["quantiles"]
     records = []
     for model, group in scored_rows.groupby("model", sort=False):
         y, pred = group["y_true"].to_numpy(), group["y_pred"].to_numpy()
+        series = group[SERIES_ID].astype(str).to_numpy()
         holiday = None
         if holiday_by_row is not None:
             holiday = holiday_by_row.reindex(
@@ -378,11 +587,15 @@ def evaluate_models(
             {
                 "model": model,
                 "metric": setup["metric"],
-                "score": headline(setup["metric"], y, pred, holiday),
+                "score": headline(setup["metric"], y, pred, holiday, series, scales),
                 "wape": wape(y, pred),
-                "mase": mase(y, pred, group[SERIES_ID].astype(str).to_numpy(), naive_mae),
+                "mase": mase(y, pred, series, naive_mae),
+                "rmsse": rmsse(y, pred, series, scales),
+                "bias": bias(y, pred),
                 "pinball": mean_pinball(y, quantiles),
+                "scaled_pinball": scaled_pinball(y, quantiles, series, scales),
                 "coverage_80": coverage(y, quantiles.get(0.1, pred), quantiles.get(0.9, pred)),
+                "floor": model in FLOORS,
                 "fit_seconds": sum(
                     report.get(s, {}).get("fit_seconds", 0) for s in ("holdout", "live")
                 ),
@@ -394,6 +607,7 @@ def evaluate_models(
         )
     leaderboard = pd.DataFrame(records).sort_values("score").reset_index(drop=True)
     logger.info("Leaderboard (%s):\n%s", setup["metric"], leaderboard.to_string(index=False))
+    _warn_below_floors(leaderboard, setup["metric"])
     return leaderboard
 
 
@@ -454,6 +668,8 @@ def model_card(
     return {
         "dataset": setup["dataset"],
         "metric": setup["metric"],
+        "metric_reason": setup.get("metric_reason"),
+        "metric_figures": setup.get("metric_figures"),
         "protocol": {
             "origin": setup["protocol_origin"],
             "horizon": setup["horizon"],

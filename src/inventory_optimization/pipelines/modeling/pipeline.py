@@ -9,7 +9,7 @@ from kedro.pipeline import Node, Pipeline
 from ..tags import KEY_OUTPUTS, MODEL_TRAINING
 from . import nodes
 
-MODELS = ("seasonal_naive", "ets", "random_forest", "xgboost", "lstm")
+MODELS = ("seasonal_naive", "croston", "tsb", "ets", "random_forest", "xgboost", "lightgbm", "lstm")
 SHARED = {"model_input", "demand_panel", "modeling_setup", "optuna_storage"}
 STAGE_TAG = "modeling"
 
@@ -83,6 +83,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:protocol",
                     "params:cross_validation",
                     "params:modeling",
+                    "demand_panel",
                 ],
                 outputs="modeling_setup",
                 name="prepare_modeling",
@@ -90,7 +91,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             *per_model,
             Node(
                 nodes.build_ensemble,
-                inputs=["model_input", "modeling_setup", *[f"{m}.cv_predictions" for m in MODELS]],
+                inputs=[
+                    "model_input",
+                    "modeling_setup",
+                    "demand_panel",
+                    *[f"{m}.cv_predictions" for m in MODELS],
+                ],
                 outputs="ensemble_weights",
                 name="build_ensemble",
             ),
@@ -116,7 +122,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.feature_importances,
-                inputs=["feature_catalog", "random_forest.model", "xgboost.model"],
+                inputs=[
+                    "feature_catalog",
+                    "random_forest.model",
+                    "xgboost.model",
+                    "lightgbm.model",
+                ],
                 outputs="feature_importances",
                 name="feature_importances",
                 tags=KEY_OUTPUTS,

@@ -11,6 +11,14 @@ import numpy as np
 import pandas as pd
 
 from ...inventory import item_parameters, plan_orders, run_backtest
+from ...inventory.backtest import costlier_than_rule
+from ...inventory.items import (
+    ECONOMIC_FIELDS,
+    ITEM_COLUMNS,
+    assumed_economics,
+    describe_assumed,
+)
+from ...inventory.validation import ITEM_FIELDS
 from ...panel.periods import Frequency
 
 logger = logging.getLogger(__name__)
@@ -19,9 +27,28 @@ logger = logging.getLogger(__name__)
 def build_item_parameters(
     series_attributes: pd.DataFrame, panel_metadata: dict[str, Any], inventory: dict[str, Any]
 ) -> pd.DataFrame:
-    """Item economics and logistics per series, validated before anything is planned."""
+    """Item economics and logistics per series, validated before anything is planned. Logs
+    every value taken from ``inventory.defaults`` because the data has no column for it (a
+    warning when that includes money: cost, price, holding or ordering cost)."""
     frequency = Frequency.of(panel_metadata["frequency"])
-    return item_parameters(series_attributes, inventory["defaults"], frequency.days_per_period)
+    table = item_parameters(series_attributes, inventory["defaults"], frequency.days_per_period)
+    assumed = assumed_economics(series_attributes, inventory["defaults"])
+    if assumed:
+        level = logging.WARNING if set(assumed) & set(ECONOMIC_FIELDS) else logging.INFO
+        logger.log(
+            level,
+            "Item economics: %d of %d fields are not in the data and are assumed for all %d "
+            "series (inventory.defaults, lead time, review and shelf life in periods): %s. "
+            "The plan's service targets and batches and the backtest's costs rest on them; "
+            "give the items' own values as series attributes (%s) or in "
+            "conf/<env>/parameters_replenishment.yml (inventory.defaults).",
+            len(assumed),
+            len(ITEM_COLUMNS),
+            len(table),
+            describe_assumed(assumed),
+            ", ".join(c for spelling in ITEM_FIELDS.values() for c in spelling.attributes),
+        )
+    return table
 
 
 def positions_from_stock(stock_positions: pd.DataFrame) -> pd.DataFrame:
@@ -101,8 +128,12 @@ def backtest_policies(
     panel_metadata: dict[str, Any],
     protocol: dict[str, Any],
     inventory: dict[str, Any],
+    series_attributes: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Replay the holdout with actual demand for every policy; KPIs and trajectories.
+
+    A forecast policy costlier than the spreadsheet rule is logged as a warning with the
+    likely reasons and the item economics assumed (those ``series_attributes`` lack).
 
     Every policy starts from the same stock, ``inventory.backtest.start`` (default the actual
     demand over the first lead time). The recorded stock positions (``stock_positions``,
@@ -118,7 +149,12 @@ def backtest_policies(
     history.index = history.index.astype(str)
     holdout = holdout_forecasts.assign(series_id=holdout_forecasts["series_id"].astype(str))
     table, trajectories = run_backtest(
-        holdout, history.clip(lower=0), item_parameters, inventory, frequency.periods_per_year
+        holdout,
+        history.clip(lower=0),
+        item_parameters,
+        inventory,
+        frequency.periods_per_year,
+        period_days=frequency.days_per_period,
     )
     total = table[table["series_id"] == "ALL"].set_index("policy")
     logger.info(
@@ -128,4 +164,12 @@ def backtest_policies(
             ["total_cost", "fill_rate", "units_purchased", "end_on_hand", "gap_closed"]
         ].to_string(),
     )
+    assumed = (
+        {}
+        if series_attributes is None
+        else assumed_economics(series_attributes, inventory["defaults"])
+    )
+    warning = costlier_than_rule(table, assumed)
+    if warning:
+        logger.warning(warning)
     return table, trajectories

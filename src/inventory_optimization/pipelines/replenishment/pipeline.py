@@ -58,6 +58,7 @@ def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
                     "panel_metadata",
                     "params:protocol",
                     "params:inventory",
+                    "series_attributes",
                 ],
                 outputs=["policy_backtest", "inventory_trajectories"],
                 name="backtest_policies",
