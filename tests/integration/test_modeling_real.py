@@ -100,7 +100,9 @@ def test_recruit_end_to_end_writes_every_modeling_output():
     planned = plan["status"] == "planned"
     assert (plan.loc[planned, "policy"] == "newsvendor").all()
     # Restaurants with no visit in the last 56 days are listed, not planned (metadata agrees).
-    metadata = json.loads((PROJECT_ROOT / "data" / "03_primary" / "recruit" / "panel_metadata.json").read_text())
+    metadata = json.loads(
+        (PROJECT_ROOT / "data" / "03_primary" / "recruit" / "panel_metadata.json").read_text()
+    )
     assert (~planned).sum() == metadata["discontinued"]["count"]
     assert (plan.loc[~planned, "order_qty"] == 0).all()
     assert plan.loc[~planned, "status"].str.startswith("discontinued: no sale since").all()
@@ -119,3 +121,56 @@ def test_recruit_end_to_end_writes_every_modeling_output():
         .max()
     )
     assert balance < 1e-6
+
+
+# The takeaway's CI budget: one or two trials per model, small fits.
+TAKEAWAY_BUDGET = {
+    "ets.model_options.n_trials": 1,
+    "random_forest.model_options.n_trials": 1,
+    "random_forest.model_options.fixed.n_estimators": 10,
+    "xgboost.model_options.n_trials": 2,
+    "lightgbm.model_options.n_trials": 2,
+    "lstm.model_options.n_trials": 1,
+    "lstm.model_options.fixed.epochs": 1,
+}
+
+
+def test_takeaway_item_level_end_to_end_beats_the_floors_and_plans_every_item():
+    """Menu items of a takeaway: 81 % of item-days sell nothing. The zero days are scored, the
+    headline is RMSSE, the ensemble beats the zero forecast and seasonal naive with a total
+    within 10 % of the actual, and the backtest stops buying years of a slow mover's cover."""
+    raw_dir = shared_dataset("takeaway_london")
+    params = ",".join([f"raw_dir={raw_dir}", *(f"{k}={v}" for k, v in TAKEAWAY_BUDGET.items())])
+    result = run_kedro("run", "--env", "custom", "--params", params)
+
+    output = PROJECT_ROOT / "data" / "07_model_output" / "custom"
+    reporting = PROJECT_ROOT / "data" / "08_reporting" / "custom"
+    holdout = pd.read_parquet(latest_version(output / "holdout_forecasts.parquet"))
+    board = pd.read_csv(latest_version(reporting / "model_leaderboard.csv")).set_index("model")
+    plan = pd.read_csv(latest_version(reporting / "replenishment_plan.csv"))
+    backtest = pd.read_csv(latest_version(reporting / "policy_backtest.csv"))
+    panel = pd.read_parquet(
+        PROJECT_ROOT / "data" / "03_primary" / "custom" / "demand_panel.parquet"
+    )
+
+    assert "Headline metric rmsse" in result.stdout + result.stderr
+    assert (board["metric"] == "rmsse").all()
+    ensemble = holdout[(holdout["model"] == "ensemble") & holdout["scored"]]
+    assert (ensemble["y_true"] == 0).mean() > 0.7  # the zero days are scored
+    for floor in ("zero_forecast", "seasonal_naive"):
+        assert board.loc["ensemble", "rmsse"] < board.loc[floor, "rmsse"], floor
+    assert board.loc["ensemble", "bias"] == pytest.approx(1.0, abs=0.10)
+    # Whole-unit quantiles; the upper tail holds its share of actuals, zeros included.
+    assert (ensemble["q_0.9"] == np.floor(ensemble["q_0.9"])).all()
+    assert np.mean(ensemble["y_true"] > ensemble["q_0.9"]) == pytest.approx(0.10, abs=0.03)
+
+    # Christmas Day 2017 and 2018 had no order at all: detected as closed, never scored.
+    christmas = panel[panel["date"].isin(pd.to_datetime(["2017-12-25", "2018-12-25"]))]
+    assert christmas["is_closed"].all() and not christmas["is_known"].any()
+
+    assert plan["series_id"].nunique() == 248
+    totals = backtest[backtest["series_id"] == "ALL"].set_index("policy")
+    demand = totals.loc["ensemble", "demand"]
+    # It bought 18 times the holdout's demand before batches were capped at a maximum cover.
+    assert totals.loc["ensemble", "units_purchased"] < 3 * demand
+    assert totals.loc["ensemble", "total_cost"] < 1.5 * totals.loc["naive", "total_cost"]
