@@ -101,7 +101,7 @@ def test_run_context_sees_the_merged_override(settings):
         params = session.load_context().params
     assert params["features"]["origins"]["daily"]["count"] == 5
     assert params["features"]["daily"]["lags"] == [1, 2, 3, 7, 14, 28]
-    assert params["protocol"] == {"origin": "2019-07-06", "horizon": 14, "metric": "auto"}
+    assert params["protocol"] == {"origin": "auto", "horizon": 14, "metric": "auto"}
 
 
 def test_env_override_of_one_nested_key_keeps_base_siblings(settings):

@@ -115,7 +115,11 @@ def test_history_too_short_is_one_sentence_and_nothing_is_kept(tmp_path: Path):
     outside = _custom_run(tmp_path, "protocol.origin=2030-01-01")
     output = " ".join((outside.stdout + outside.stderr).split())
     assert outside.returncode != 0
-    assert "protocol.origin 2030-01-01 is not a period of the panel (2024-01-01 to 2024-02-29" in output
+    assert (
+        "Error: protocol.origin 2030-01-01 is outside the data (2024-01-01 to 2024-02-29); set a "
+        "date between 2024-01-01 and 2024-02-28, or origin: auto" in output
+    )
+    assert "Traceback" not in output
 
 
 def test_dockerfile_installs_the_project_and_runs_kedro():

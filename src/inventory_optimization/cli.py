@@ -18,6 +18,7 @@ from kedro.io import DatasetError
 
 from .features import HistoryTooShortError
 from .lineage import StaleInputError
+from .panel.periods import OriginOutsideDataError
 from .panel.validation import DataValidationError
 from .run_journal import RunInterrupted
 from .run_lock import RunLocked
@@ -27,6 +28,7 @@ ACTIONABLE = (
     DataValidationError,
     StaleInputError,
     HistoryTooShortError,
+    OriginOutsideDataError,
     RunLocked,
     RunInterrupted,
     DatasetError,

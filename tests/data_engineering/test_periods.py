@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from inventory_optimization.panel.periods import SUPPORTED_FREQUENCIES, Frequency, is_holiday
+from inventory_optimization.panel.periods import (
+    SUPPORTED_FREQUENCIES,
+    Frequency,
+    OriginOutsideDataError,
+    is_holiday,
+    protocol_origin,
+)
 
 
 def test_daily_frequency():
@@ -60,3 +66,38 @@ def test_holidays_by_country():
     assert is_holiday(dates, "DE").tolist() == [0.0, 0.0, 1.0]
     with pytest.raises(ValueError, match="country 'XX' is not known"):
         is_holiday(dates, "XX")
+
+
+def test_auto_origin_leaves_the_last_horizon_periods_as_the_holdout():
+    origin, note = protocol_origin(
+        {"horizon": 4, "origin": "auto"}, "2023-01-01", "2024-06-30", "W-SUN"
+    )
+    assert origin == pd.Timestamp("2024-06-02")  # four Sundays before the last one
+    assert note.startswith("protocol.origin auto: 2024-06-02, the last 4 weeks of the data")
+    assert protocol_origin({"horizon": 28}, "2023-01-01", "2024-06-30", "D")[0] == pd.Timestamp(
+        "2024-06-02"
+    )
+
+
+def test_an_origin_between_weekly_labels_is_snapped_back_with_a_note():
+    origin, note = protocol_origin(
+        {"horizon": 4, "origin": "2024-03-06"}, "2023-01-01", "2024-06-30", "W-SUN"
+    )
+    assert origin == pd.Timestamp("2024-03-03")
+    assert "snapped back to 2024-03-03" in note and "labelled by their Sunday" in note
+    assert protocol_origin(
+        {"horizon": 4, "origin": "2024-03-03"}, "2023-01-01", "2024-06-30", "W-SUN"
+    ) == (
+        pd.Timestamp("2024-03-03"),
+        None,
+    )
+
+
+@pytest.mark.parametrize("origin", ["2030-01-01", "2022-12-31"])
+def test_an_origin_outside_the_data_names_the_valid_range(origin):
+    with pytest.raises(OriginOutsideDataError) as error:
+        protocol_origin({"horizon": 28, "origin": origin}, "2023-01-01", "2024-06-30", "D")
+    assert str(error.value) == (
+        f"protocol.origin {origin} is outside the data (2023-01-01 to 2024-06-30); set a date "
+        "between 2023-01-01 and 2024-06-29, or origin: auto (the last 28 days)."
+    )

@@ -112,3 +112,47 @@ def is_holiday(dates: pd.Series, country: str, subdiv: str | None = None) -> np.
     years = range(int(dates.dt.year.min()), int(dates.dt.year.max()) + 1)
     known = holiday_dates(country, years, subdiv).index
     return dates.dt.normalize().isin(known).to_numpy(dtype="float64")
+
+
+class OriginOutsideDataError(ValueError):
+    """``protocol.origin`` names a date outside the panel."""
+
+
+def protocol_origin(
+    protocol: dict, first_date: str | pd.Timestamp, last_date: str | pd.Timestamp, frequency: str
+) -> tuple[pd.Timestamp, str | None]:
+    """The protocol's origin (the last training date) on the panel's grid, and a note when it
+    was not given as such.
+
+    ``auto`` (or no origin): the last ``horizon`` periods of the data are the holdout. A date
+    between two period labels (a Wednesday in weekly data labelled by Sundays) is snapped back
+    to the latest label on or before it, so nothing after the date is trained on. A date
+    outside the data is refused in one sentence naming the valid range.
+    """
+    period = Frequency.of(frequency)
+    first, last = pd.Timestamp(first_date), pd.Timestamp(last_date)
+    horizon = int(protocol["horizon"])
+    requested = protocol.get("origin", "auto")
+    if requested in (None, "auto"):
+        origin = last - horizon * period.step
+        note = (
+            f"protocol.origin auto: {origin.date()}, the last {horizon} {period.unit} of the data "
+            f"({first.date()} to {last.date()}) are the holdout"
+        )
+        return origin, note
+    origin = pd.Timestamp(requested)
+    if not first <= origin <= last:
+        raise OriginOutsideDataError(
+            f"protocol.origin {origin.date()} is outside the data ({first.date()} to "
+            f"{last.date()}); set a date between {first.date()} and "
+            f"{(last - period.step).date()}, or origin: auto (the last {horizon} {period.unit})."
+        )
+    snapped = last - ((last - origin) // period.step.to_timedelta64()) * period.step
+    if snapped > origin:
+        snapped -= period.step
+    if snapped == origin:
+        return origin, None
+    return snapped, (
+        f"protocol.origin {origin.date()} is not a period of the panel ({period.unit} labelled "
+        f"by their {snapped.day_name()}): snapped back to {snapped.date()}, the latest on or before it"
+    )

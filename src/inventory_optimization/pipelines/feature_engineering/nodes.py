@@ -16,7 +16,7 @@ from ...features import (
     fold_origins,
     forecast_origins,
 )
-from ...panel.periods import Frequency
+from ...panel.periods import Frequency, protocol_origin
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,9 @@ def _origins(
     settings: dict[str, Any],
 ) -> tuple[pd.DatetimeIndex, list[pd.Timestamp]]:
     """Every forecast origin of the model input, and the CV fold origins among them."""
-    origin = pd.Timestamp(protocol["origin"])
+    origin, _ = protocol_origin(
+        protocol, demand_panel["date"].min(), demand_panel["date"].max(), frequency
+    )
     folds = fold_origins(origin, frequency, cross_validation["n_folds"], cross_validation["step"])
     origins = forecast_origins(
         demand_panel["date"].max(),
@@ -60,15 +62,20 @@ def fit_feature_transforms(
     frequency = panel_metadata["frequency"]
     settings = _frequency_block(features, frequency)
     origins, folds = _origins(demand_panel, frequency, protocol, cross_validation, settings)
+    origin, note = protocol_origin(
+        protocol, demand_panel["date"].min(), demand_panel["date"].max(), frequency
+    )
+    if note:
+        logger.info(note)
     check_origins(
         demand_panel["date"].min(),
         demand_panel["date"].max(),
         frequency,
-        pd.Timestamp(protocol["origin"]),
+        origin,
         origins,
         Frequency.of(frequency).parameter_block,
     )
-    cutoff = min(folds) if folds else pd.Timestamp(protocol["origin"])
+    cutoff = min(folds) if folds else origin
     transforms = fit_transforms(
         demand_panel,
         series_attributes,

@@ -35,7 +35,7 @@ from ...models.metrics import (
 )
 from ...models.tuning import content_fingerprint, study_name, tune, without_count_objectives
 from ...panel.contract import DATE, DEMAND, IS_CLOSED, SERIES_ID
-from ...panel.periods import Frequency
+from ...panel.periods import Frequency, protocol_origin
 
 logger = logging.getLogger(__name__)
 ENSEMBLE = "ensemble"
@@ -60,7 +60,9 @@ def prepare_modeling(
     The headline metric is ``protocol.metric``; ``auto`` chooses it from the demand panel's
     known, open periods up to the protocol origin (``headline_choice``)."""
     frequency = panel_metadata["frequency"]
-    origin = pd.Timestamp(protocol["origin"])
+    origin, _ = protocol_origin(
+        protocol, panel_metadata["first_date"], panel_metadata["last_date"], frequency
+    )
     origins = fold_origins(origin, frequency, cross_validation["n_folds"], cross_validation["step"])
     metric, reason, figures = headline_choice(protocol.get("metric", "wape"), demand_panel, origin)
     logger.info("Headline metric %s: %s", metric, reason)

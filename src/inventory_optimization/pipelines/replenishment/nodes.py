@@ -19,7 +19,7 @@ from ...inventory.items import (
     describe_assumed,
 )
 from ...inventory.validation import ITEM_FIELDS
-from ...panel.periods import Frequency
+from ...panel.periods import Frequency, protocol_origin
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,9 @@ def backtest_policies(
     """
     frequency = Frequency.of(panel_metadata["frequency"])
     started = time.perf_counter()
-    origin = pd.Timestamp(protocol["origin"])
+    origin, _ = protocol_origin(
+        protocol, panel_metadata["first_date"], panel_metadata["last_date"], frequency.code
+    )
     window = int(inventory["naive"]["window"])
     past = demand_panel[(demand_panel["date"] <= origin)]
     history = past.pivot(index="series_id", columns="date", values="demand").iloc[:, -window:]
