@@ -15,7 +15,7 @@ SETTINGS = {
     "lost_sales": True,
     "n_samples": 200,
     "seed": 0,
-    "assumed_cover_periods": 7,
+    "assumed_cover_days": 7,
     "defaults": {
         "unit_cost": 1.0,
         "price": 2.0,
@@ -167,3 +167,26 @@ def test_backtest_compares_every_policy_with_the_bounds():
     assert conserved < 1e-9
     assert (trajectories["lost_sales"] <= trajectories["demand"] + 1e-9).all()
     assert len(trajectories) == 4 * 2 * days
+
+
+def test_settings_stated_in_days_become_whole_periods_of_weekly_data():
+    from inventory_optimization.inventory.items import settings_in_periods
+
+    weekly, lines = settings_in_periods(SETTINGS, period_days=7)
+    assert weekly["defaults"]["lead_time"] == 1  # 2 days: the next week's delivery
+    assert weekly["defaults"]["review_period"] == 1
+    assert weekly["defaults"]["shelf_life"] is None
+    assert weekly["assumed_cover_periods"] == 1 and "assumed_cover_days" not in weekly
+    assert weekly["naive"]["window"] == 2  # 14 days
+    assert "lead_time 2 days = 1" in lines and "naive.window 14 days = 2" in lines
+    assert SETTINGS["defaults"]["lead_time"] == 2  # the parameters themselves are left alone
+    daily, _ = settings_in_periods(SETTINGS, period_days=1)
+    assert daily["defaults"]["review_period"] == 7 and daily["naive"]["window"] == 14
+
+
+def test_weekly_data_gets_weekly_items_from_defaults_in_days(caplog):
+    weekly = {**METADATA, "frequency": "W-SUN"}
+    with caplog.at_level("INFO"):
+        items = nodes.build_item_parameters(_attributes(), weekly, SETTINGS)
+    assert (items["lead_time"] == 1).all() and (items["review_period"] == 1).all()
+    assert "Inventory settings stated in days, in weeks: lead_time 2 days = 1" in caplog.text

@@ -102,3 +102,36 @@ def leftover_value(items: pd.DataFrame, cycle: np.ndarray, periods_per_year: flo
         items["salvage"].to_numpy(dtype=float),
         np.clip(cost - holding, 0.0, None),
     )
+
+
+def settings_in_periods(inventory: Mapping, period_days: int) -> tuple[dict, list[str]]:
+    """The inventory settings stated in days, in whole periods of the data's frequency, and
+    one ``name d days = n <periods>`` line each for the log.
+
+    Days are what a buyer states (a 2-day lead time, a weekly review, 28 days of history for
+    the spreadsheet rule), whatever the data's frequency: ``defaults.lead_time``,
+    ``defaults.review_period`` and ``defaults.shelf_life`` (the data's own columns are in days
+    too), ``assumed_cover_days`` and ``naive.window``. Each becomes ``ceil(days / period)``
+    periods (rounded up: a 2-day lead time is one week in weekly data, never zero).
+    """
+    settings = {**inventory, "defaults": dict(inventory.get("defaults") or {})}
+    settings["naive"] = dict(inventory.get("naive") or {})
+    lines = []
+
+    def periods(days: object, name: str) -> float | None:
+        if days is None:
+            return None
+        count = float(np.ceil(float(days) / period_days))
+        lines.append(f"{name} {float(days):g} days = {count:g}")
+        return count
+
+    for field in ("lead_time", "review_period", "shelf_life"):
+        if field in settings["defaults"]:
+            settings["defaults"][field] = periods(settings["defaults"][field], field)
+    if "assumed_cover_days" in settings:
+        settings["assumed_cover_periods"] = periods(
+            settings.pop("assumed_cover_days"), "assumed_cover"
+        )
+    if "window" in settings["naive"]:
+        settings["naive"]["window"] = int(periods(settings["naive"]["window"], "naive.window"))
+    return settings, lines

@@ -131,9 +131,10 @@ def protocol_origin(
     """
     period = Frequency.of(frequency)
     first, last = pd.Timestamp(first_date), pd.Timestamp(last_date)
-    horizon = int(protocol["horizon"])
+    horizon = protocol.get("horizon")
     requested = protocol.get("origin", "auto")
     if requested in (None, "auto"):
+        horizon = int(horizon)
         origin = last - horizon * period.step
         note = (
             f"protocol.origin auto: {origin.date()}, the last {horizon} {period.unit} of the data "
@@ -145,7 +146,8 @@ def protocol_origin(
         raise OriginOutsideDataError(
             f"protocol.origin {origin.date()} is outside the data ({first.date()} to "
             f"{last.date()}); set a date between {first.date()} and "
-            f"{(last - period.step).date()}, or origin: auto (the last {horizon} {period.unit})."
+            f"{(last - period.step).date()}, or origin: auto (the last "
+            f"{horizon or 'horizon'} {period.unit})."
         )
     snapped = last - ((last - origin) // period.step.to_timedelta64()) * period.step
     if snapped > origin:

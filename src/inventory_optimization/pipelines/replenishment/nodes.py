@@ -17,6 +17,7 @@ from ...inventory.items import (
     ITEM_COLUMNS,
     assumed_economics,
     describe_assumed,
+    settings_in_periods,
 )
 from ...inventory.validation import ITEM_FIELDS
 from ...panel.periods import Frequency, protocol_origin
@@ -31,6 +32,11 @@ def build_item_parameters(
     every value taken from ``inventory.defaults`` because the data has no column for it (a
     warning when that includes money: cost, price, holding or ordering cost)."""
     frequency = Frequency.of(panel_metadata["frequency"])
+    inventory, converted = settings_in_periods(inventory, frequency.days_per_period)
+    if converted:
+        logger.info(
+            "Inventory settings stated in days, in %s: %s", frequency.unit, "; ".join(converted)
+        )
     table = item_parameters(series_attributes, inventory["defaults"], frequency.days_per_period)
     assumed = assumed_economics(series_attributes, inventory["defaults"])
     if assumed:
@@ -65,11 +71,16 @@ def positions_from_stock(stock_positions: pd.DataFrame) -> pd.DataFrame:
 
 
 def assumed_positions(
-    demand_forecast: pd.DataFrame, item_parameters: pd.DataFrame, inventory: dict[str, Any]
+    demand_forecast: pd.DataFrame,
+    item_parameters: pd.DataFrame,
+    panel_metadata: dict[str, Any],
+    inventory: dict[str, Any],
 ) -> pd.DataFrame:
-    """Datasets without stock records: assume each series holds ``assumed_cover_periods`` of
-    its forecast mean demand on hand and nothing on order (stated in the plan's README)."""
-    cover = float(inventory["assumed_cover_periods"])
+    """Datasets without stock records: assume each series holds ``assumed_cover_days`` of its
+    forecast mean demand (in whole periods) on hand and nothing on order (stated in the
+    plan's README)."""
+    period_days = Frequency.of(panel_metadata["frequency"]).days_per_period
+    cover = float(settings_in_periods(inventory, period_days)[0]["assumed_cover_periods"])
     mean = demand_forecast.groupby("series_id", observed=True)["y_pred"].mean()
     return pd.DataFrame(
         {
@@ -143,8 +154,9 @@ def backtest_policies(
     frequency = Frequency.of(panel_metadata["frequency"])
     started = time.perf_counter()
     origin, _ = protocol_origin(
-        protocol, panel_metadata["first_date"], panel_metadata["last_date"], frequency.code
+        protocol, demand_panel["date"].min(), demand_panel["date"].max(), frequency.code
     )
+    inventory, _ = settings_in_periods(inventory, frequency.days_per_period)
     window = int(inventory["naive"]["window"])
     past = demand_panel[(demand_panel["date"] <= origin)]
     history = past.pivot(index="series_id", columns="date", values="demand").iloc[:, -window:]

@@ -23,7 +23,7 @@ def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
     else:
         positions = Node(
             nodes.assumed_positions,
-            inputs=["demand_forecast", "item_parameters", "params:inventory"],
+            inputs=["demand_forecast", "item_parameters", "panel_metadata", "params:inventory"],
             outputs="current_positions",
             name="assumed_positions",
         )
