@@ -161,15 +161,21 @@ def forecast_band_chart(
 
 
 def leaderboard_chart(leaderboard: pd.DataFrame):
-    """Headline metric per model (lower is better), seasonal naive drawn as the floor."""
+    """Headline metric per model (lower is better); the floors (``floor``: the zero forecast
+    and seasonal naive) in grey, the better of them drawn as the line to beat."""
     import plotly.graph_objects as go
 
     _require(leaderboard, ["model", "metric", "score"], "model_leaderboard")
     ordered = leaderboard.sort_values("score")
     metric = str(ordered["metric"].iloc[0]).upper() if len(ordered) else "score"
+    floors = (
+        ordered["floor"].astype(bool)
+        if "floor" in ordered.columns
+        else ordered["model"].eq("seasonal_naive")
+    )
     colors = [
-        "#2ca02c" if m == "ensemble" else "#7f7f7f" if m == "seasonal_naive" else "#1f77b4"
-        for m in ordered["model"]
+        "#2ca02c" if m == "ensemble" else "#7f7f7f" if is_floor else "#1f77b4"
+        for m, is_floor in zip(ordered["model"], floors, strict=True)
     ]
     hover = None
     if "coverage_80" in ordered.columns:
@@ -184,13 +190,14 @@ def leaderboard_chart(leaderboard: pd.DataFrame):
             hovertext=hover,
         )
     )
-    floor = ordered.loc[ordered["model"] == "seasonal_naive", "score"]
+    floor = ordered[floors.to_numpy()]
     if len(floor):
+        best = floor.iloc[0]  # sorted: the floor that is hardest to beat
         figure.add_hline(
-            y=float(floor.iloc[0]),
+            y=float(best["score"]),
             line_dash="dash",
             line_color="#7f7f7f",
-            annotation_text="seasonal naive (the floor)",
+            annotation_text=f"{str(best['model']).replace('_', ' ')} (the floor)",
         )
     figure.update_layout(
         title=f"Model leaderboard on the holdout: {metric} (lower is better)",
