@@ -190,3 +190,26 @@ def test_weekly_data_gets_weekly_items_from_defaults_in_days(caplog):
         items = nodes.build_item_parameters(_attributes(), weekly, SETTINGS)
     assert (items["lead_time"] == 1).all() and (items["review_period"] == 1).all()
     assert "Inventory settings stated in days, in weeks: lead_time 2 days = 1" in caplog.text
+
+
+def test_prices_come_from_the_data_where_the_items_have_none(caplog):
+    """A custom export's price column is the items' price (median of the last 28 periods, so
+    a promotion week does not set it); the cost keeps the defaults' ratio and is listed as
+    assumed."""
+    dates = pd.date_range("2024-01-01", periods=40)
+    panel = pd.DataFrame(
+        {
+            "series_id": np.repeat(["A", "B"], 40),
+            "date": np.tile(dates, 2),
+            "demand": 1.0,
+            "price": np.r_[np.full(40, 4.0), np.full(35, 10.0), np.full(5, 6.0)],
+        }
+    )
+    attributes = pd.DataFrame({"series_id": ["A", "B"], "store_id": ["S1", "S1"]})
+    with caplog.at_level("INFO"):
+        items = nodes.build_item_parameters(attributes, METADATA, SETTINGS, panel)
+    assert items.set_index("series_id")["price"].to_dict() == {"A": 4.0, "B": 10.0}
+    assert items.set_index("series_id")["unit_cost"].to_dict() == {"A": 2.0, "B": 5.0}
+    assert "price: median of the data's price over the last 28 periods" in caplog.text
+    assert "unit_cost=0.5 x that price (assumed: inventory.defaults' ratio)" in caplog.text
+    assert "price=" not in caplog.text.split("are assumed")[1].split(".")[0]

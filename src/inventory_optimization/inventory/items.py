@@ -135,3 +135,42 @@ def settings_in_periods(inventory: Mapping, period_days: int) -> tuple[dict, lis
     if "window" in settings["naive"]:
         settings["naive"]["window"] = int(periods(settings["naive"]["window"], "naive.window"))
     return settings, lines
+
+
+PRICE_COLUMNS = ("price", "unit_price")  # a known covariate the panel may carry
+PRICE_WINDOW = 28  # recent periods whose median price is the item's price
+
+
+def prices_from_panel(panel: pd.DataFrame) -> pd.Series | None:
+    """Each series' selling price from the panel's own price column: the median positive
+    price of its last ``PRICE_WINDOW`` periods (promotions are the exception, not the price);
+    ``None`` when the panel has no price column."""
+    column = next((c for c in PRICE_COLUMNS if c in panel.columns), None)
+    if column is None:
+        return None
+    recent = panel.sort_values("date").groupby("series_id", observed=True).tail(PRICE_WINDOW)
+    prices = recent[column].where(recent[column] > 0)
+    return prices.groupby(recent["series_id"].astype(str), observed=True).median().dropna()
+
+
+def with_data_prices(
+    attributes: pd.DataFrame, prices: pd.Series | None, defaults: Mapping
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The series attributes with ``unit_price`` from the data's prices where the attributes
+    have no price of their own, and ``unit_cost`` at the defaults' cost-to-price ratio where
+    they have no cost either; and what was derived, in words, for the log."""
+    has = {
+        field: any(c in attributes.columns for c in ITEM_FIELDS[field].attributes)
+        for field in ("price", "unit_cost")
+    }
+    if prices is None or prices.empty or has["price"]:
+        return attributes, {}
+    frame = attributes.copy()
+    ids = frame["series_id"].astype(str)
+    frame["unit_price"] = ids.map(prices).fillna(prices.median()).to_numpy()
+    derived = {"price": f"median of the data's price over the last {PRICE_WINDOW} periods"}
+    if not has["unit_cost"]:
+        ratio = float(defaults["unit_cost"]) / float(defaults["price"])
+        frame["unit_cost"] = frame["unit_price"] * ratio
+        derived["unit_cost"] = f"{ratio:.3g} x that price (assumed: inventory.defaults' ratio)"
+    return frame, derived

@@ -17,7 +17,9 @@ from ...inventory.items import (
     ITEM_COLUMNS,
     assumed_economics,
     describe_assumed,
+    prices_from_panel,
     settings_in_periods,
+    with_data_prices,
 )
 from ...inventory.validation import ITEM_FIELDS
 from ...panel.periods import Frequency, protocol_origin
@@ -25,13 +27,32 @@ from ...panel.periods import Frequency, protocol_origin
 logger = logging.getLogger(__name__)
 
 
+def _economics_attributes(
+    series_attributes: pd.DataFrame, demand_panel: pd.DataFrame | None, inventory: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The attributes item economics read: the data's price column as the items' price where
+    the attributes have none (and a cost at the defaults' ratio to it)."""
+    prices = None if demand_panel is None else prices_from_panel(demand_panel)
+    return with_data_prices(series_attributes, prices, inventory["defaults"])
+
+
 def build_item_parameters(
-    series_attributes: pd.DataFrame, panel_metadata: dict[str, Any], inventory: dict[str, Any]
+    series_attributes: pd.DataFrame,
+    panel_metadata: dict[str, Any],
+    inventory: dict[str, Any],
+    demand_panel: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Item economics and logistics per series, validated before anything is planned. Logs
-    every value taken from ``inventory.defaults`` because the data has no column for it (a
-    warning when that includes money: cost, price, holding or ordering cost)."""
+    """Item economics and logistics per series, validated before anything is planned. Prices
+    come from the data's price column where the items have none. Logs every value taken from
+    ``inventory.defaults`` because the data has no column for it (a warning when that
+    includes money: cost, price, holding or ordering cost)."""
     frequency = Frequency.of(panel_metadata["frequency"])
+    series_attributes, derived = _economics_attributes(series_attributes, demand_panel, inventory)
+    if derived:
+        logger.info(
+            "Item economics from the data: %s",
+            "; ".join(f"{field}: {how}" for field, how in derived.items()),
+        )
     inventory, converted = settings_in_periods(inventory, frequency.days_per_period)
     if converted:
         logger.info(
@@ -39,6 +60,8 @@ def build_item_parameters(
         )
     table = item_parameters(series_attributes, inventory["defaults"], frequency.days_per_period)
     assumed = assumed_economics(series_attributes, inventory["defaults"])
+    if "unit_cost" in derived and "assumed" in derived["unit_cost"]:
+        assumed = {"unit_cost": derived["unit_cost"], **assumed}
     if assumed:
         level = logging.WARNING if set(assumed) & set(ECONOMIC_FIELDS) else logging.INFO
         logger.log(
@@ -178,11 +201,12 @@ def backtest_policies(
             ["total_cost", "fill_rate", "units_purchased", "end_on_hand", "gap_closed"]
         ].to_string(),
     )
-    assumed = (
-        {}
-        if series_attributes is None
-        else assumed_economics(series_attributes, inventory["defaults"])
-    )
+    assumed = {}
+    if series_attributes is not None:
+        attributes, derived = _economics_attributes(series_attributes, demand_panel, inventory)
+        assumed = assumed_economics(attributes, inventory["defaults"])
+        if "unit_cost" in derived:
+            assumed = {"unit_cost": derived["unit_cost"], **assumed}
     warning = costlier_than_rule(table, assumed)
     if warning:
         logger.warning(warning)

@@ -31,7 +31,7 @@ def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
         [
             Node(
                 nodes.build_item_parameters,
-                inputs=["series_attributes", "panel_metadata", "params:inventory"],
+                inputs=["series_attributes", "panel_metadata", "params:inventory", "demand_panel"],
                 outputs="item_parameters",
                 name="build_item_parameters",
             ),
