@@ -539,3 +539,44 @@ def test_ensemble_can_be_the_top_three_average(data, caplog):
     assert weights == {"a": 0.333333, "b": 0.333333, "c": 0.333333, "d": 0.0}
     chosen = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("Ensemble: "))
     assert chosen.startswith("Ensemble: average of b, c, a (fold 1 wape 0.0000")
+
+
+def test_whole_unit_quantiles_only_for_intermittent_counts():
+    """Slow movers counted in units get whole-unit quantiles; smooth counts (covers) and
+    sales values keep fractional ones."""
+    from inventory_optimization.pipelines.modeling.nodes import prepare_modeling
+
+    def setup(demand: np.ndarray) -> dict:
+        days = pd.date_range("2024-01-01", periods=len(demand))
+        panel = pd.DataFrame(
+            {
+                "series_id": "A",
+                "date": days,
+                "demand": demand,
+                "is_known": True,
+                "is_observed": True,
+                "is_closed": False,
+            }
+        )
+        catalog = pd.DataFrame({"name": ["horizon", "lag_1"]})
+        metadata = {
+            "frequency": "D",
+            "source": "t",
+            "last_date": "2024-04-09",
+            "first_date": "2024-01-01",
+        }
+        protocol = {"origin": "2024-03-31", "horizon": 7, "metric": "auto"}
+        modeling = {
+            "target_transform": "scale",
+            "scoring": "open",
+            "quantiles": [0.1, 0.9],
+            "seed": 0,
+        }
+        return prepare_modeling(
+            catalog, metadata, protocol, {"n_folds": 1, "step": 7}, modeling, panel
+        )
+
+    rng = np.random.default_rng(0)
+    assert setup(rng.poisson(0.3, 100).astype(float))["count_data"]
+    assert not setup(rng.poisson(20.0, 100).astype(float))["count_data"]
+    assert not setup(rng.poisson(0.3, 100) * 0.5)["count_data"]  # intermittent sales value

@@ -69,9 +69,14 @@ def prepare_modeling(
     intermittent = bool(figures) and (
         auto_headline(figures["zero_share"], figures["intermittent_volume_share"])[0] == "rmsse"
     )
-    counts = counted_in_whole_units(demand_panel)
+    # Whole-unit quantiles where they matter: slow movers, whose fractional 10 % quantile of a
+    # few hundredths calls every zero day "below". On smooth counts (covers, euros) floors
+    # would only move each lower bound by under a unit.
+    counts = intermittent and counted_in_whole_units(demand_panel)
     if counts:
-        logger.info("Demand is counted in whole units: quantile forecasts are whole units too")
+        logger.info(
+            "Intermittent demand counted in whole units: quantile forecasts are whole units too"
+        )
     return {
         "dataset": panel_metadata["source"],
         "features": [
