@@ -20,7 +20,6 @@ CONF = PROJECT_ROOT / "conf"
 ENVS = sorted(p.name for p in CONF.iterdir() if p.is_dir() and p.name not in ("base", "local"))
 
 
-
 @pytest.fixture(scope="module")
 def settings():
     bootstrap_project(PROJECT_ROOT)

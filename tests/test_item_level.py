@@ -43,7 +43,9 @@ def item_run(tmp_path_factory):
         "protocol.origin": ORIGIN,
         **REDUCED_BUDGET,
     }
-    result = run_kedro("run", "--env", "custom", "--params", ",".join(f"{k}={v}" for k, v in params.items()))
+    result = run_kedro(
+        "run", "--env", "custom", "--params", ",".join(f"{k}={v}" for k, v in params.items())
+    )
     data = PROJECT_ROOT / "data"
     return {
         "log": result.stdout + result.stderr,
@@ -59,9 +61,7 @@ def item_run(tmp_path_factory):
         "plan": pd.read_csv(
             latest_version(data / "08_reporting" / "custom" / "replenishment_plan.csv")
         ),
-        "setup": json.loads(
-            (data / "06_models" / "custom" / "modeling_setup.json").read_text()
-        ),
+        "setup": json.loads((data / "06_models" / "custom" / "modeling_setup.json").read_text()),
     }
 
 

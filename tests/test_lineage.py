@@ -105,7 +105,9 @@ def test_a_plan_from_the_previous_runs_forecast_is_refused(default_run, tmp_path
     plan = project / "data" / "07_model_output" / "synthetic" / "replenishment_plan.parquet"
     plans_before = _snapshot(plan)
     # New sales (another seed) reach the panel; the forecast is still the old panel's.
-    ingested = _kedro(project, "run", "--pipelines", "data_engineering", "--params", "synthetic_data.seed=7")
+    ingested = _kedro(
+        project, "run", "--pipelines", "data_engineering", "--params", "synthetic_data.seed=7"
+    )
     assert ingested.returncode == 0, ingested.stderr[-3000:]
     result = _kedro(project, "run", "--pipelines", "replenishment")
     output = " ".join((result.stdout + result.stderr).split())

@@ -75,7 +75,12 @@ def test_a_failed_run_restores_every_output_it_replaced(default_run, tmp_path: P
     content = raw_panel.read_bytes()
     # Ingestion succeeds (and overwrites raw_panel), then cleaning refuses the policy.
     result = _kedro(
-        project, "run", "--pipelines", "data_engineering", "--params", "cleaning.missing_policy=bogus"
+        project,
+        "run",
+        "--pipelines",
+        "data_engineering",
+        "--params",
+        "cleaning.missing_policy=bogus",
     )
     assert result.returncode != 0
     assert "missing_policy 'bogus'" in result.stdout + result.stderr

@@ -31,6 +31,15 @@ JOURNAL_FOLDER = Path("data") / ".journal"  # inside the project folder
 ENTRIES = "entries.jsonl"
 
 
+def _inside_logging(frame) -> bool:
+    """Whether a signal interrupted the logging package (a handler writing a record)."""
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith("logging"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 class RunInterrupted(Exception):  # noqa: N818 - it names what happened to the run
     """SIGTERM or Ctrl-C during a run: handled like any error of the run."""
 
@@ -189,7 +198,10 @@ class RunJournalHooks:
 
         def interrupted(signum, frame):
             self._interrupted = signal.Signals(signum).name
-            raise RunInterrupted(f"run stopped by {self._interrupted}")
+            # Raised inside a log handler's write, the exception would be caught by logging
+            # and printed as a "Logging error" traceback: stop at the next node instead.
+            if not _inside_logging(frame):
+                raise RunInterrupted(f"run stopped by {self._interrupted}")
 
         for signum in (signal.SIGTERM, signal.SIGINT):
             self._handlers[signum] = signal.signal(signum, interrupted)
