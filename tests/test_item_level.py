@@ -103,8 +103,7 @@ def test_ensemble_beats_every_floor_with_a_right_total_and_honest_tails(item_run
 def test_every_series_reaches_the_plan(item_run):
     plan = item_run["plan"]
     assert plan["series_id"].nunique() == 300
-    live = plan[plan["status"] == "planned"] if "status" in plan else plan
-    assert len(live) > 250
+    assert (plan["status"] == "planned").sum() > 250
 
 
 def test_christmas_is_a_closed_day_detected_from_the_export(item_run):

@@ -68,6 +68,15 @@ def _recorded(
     return record, slot, np.searchsorted(np.flatnonzero(record), at)
 
 
+def _empty_state(kind: type, periods: int, n_series: int):
+    """A state record to fill: two float (periods x series) arrays and the boolean ``seen``."""
+    return kind(
+        np.empty((periods, n_series)),
+        np.empty((periods, n_series)),
+        np.empty((periods, n_series), dtype=bool),
+    )
+
+
 def croston_state(
     values: np.ndarray,
     alpha: float,
@@ -89,11 +98,7 @@ def croston_state(
     interval = np.full(n_series, np.nan)
     since = np.zeros(n_series)  # known periods since the last demand
     seen = np.zeros(n_series, dtype=bool)
-    out = CrostonState(
-        np.empty((int(record.sum()), n_series)),
-        np.empty((int(record.sum()), n_series)),
-        np.empty((int(record.sum()), n_series), dtype=bool),
-    )
+    out = _empty_state(CrostonState, int(record.sum()), n_series)
     for t in range(values.shape[0]):
         x = values[t]
         known = ~np.isnan(x)
@@ -133,11 +138,7 @@ def tsb_state(
     probability = np.full(n_series, np.nan)
     since = np.zeros(n_series)  # known periods before the first demand (then unused)
     seen = np.zeros(n_series, dtype=bool)
-    out = TSBState(
-        np.empty((int(record.sum()), n_series)),
-        np.empty((int(record.sum()), n_series)),
-        np.empty((int(record.sum()), n_series), dtype=bool),
-    )
+    out = _empty_state(TSBState, int(record.sum()), n_series)
     for t in range(values.shape[0]):
         x = values[t]
         known = ~np.isnan(x)
