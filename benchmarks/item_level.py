@@ -56,7 +56,8 @@ def figures() -> None:
         ),
         include_groups=False,
     )
-    columns = ["model", "metric", "score", "rmsse", "wape", "bias", "coverage_80"]
+    interval = ["coverage_80", "below_80", "above_80"]
+    columns = ["model", "metric", "score", "rmsse", "wape", "bias", *interval]
     table = board[columns].merge(tails, left_on="model", right_index=True, how="left")
     zeros = float((scored.loc[scored["model"] == "ensemble", "y_true"] == 0).mean())
     print(

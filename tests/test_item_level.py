@@ -98,6 +98,10 @@ def test_ensemble_beats_every_floor_with_a_right_total_and_honest_tails(item_run
     below = np.mean(y < rows["q_0.1"])
     assert above == pytest.approx(0.10, abs=0.03)
     assert below <= 0.10 + 0.03
+    # The 80 % interval's upper end is calibrated on CV: it holds 80 % +- 3 of all rows.
+    inside = (y >= rows["lower_80"]) & (y <= rows["upper_80"])
+    assert inside.mean() == pytest.approx(0.80, abs=0.03)
+    assert board.loc["ensemble", "coverage_80"] == pytest.approx(inside.mean())
 
 
 def test_every_series_reaches_the_plan(item_run):

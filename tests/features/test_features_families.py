@@ -206,6 +206,26 @@ def test_season_index_of_iso_week_53_unseen_in_training_is_unknown(kit):
     assert week_53["season_index"].isna().all()
 
 
+def test_weekly_stl_without_two_seasons_is_dropped_with_a_log_line(kit, caplog):
+    """70 weeks cannot show a 52-week season twice: the STL strengths are left out of the
+    model input (a column no series can fill is no feature) and the log says why."""
+    start = pd.Timestamp("2014-01-03")
+    n = 70
+    panel = kit.make_panel(
+        kit.make_series("p", np.linspace(10, 20, n), start, "W-FRI"),
+        kit.make_series("q", np.linspace(500, 900, n), start, "W-FRI"),
+    )
+    origin = pd.date_range(start, periods=n, freq="W-FRI")[-5]
+    with caplog.at_level("INFO", logger="inventory_optimization.features.profile"):
+        case = kit.build_case(
+            panel, kit.make_metadata("W-FRI"), kit.weekly_params, pd.DatetimeIndex([origin]), 2,
+            origin,
+        )  # fmt: skip
+    assert not [c for c in case.model_input.columns if "stl" in c]
+    assert "series_adi" in case.model_input.columns
+    assert "STL strengths dropped: no series has 105 weeks" in caplog.text
+
+
 # --- covariates, price and promotions ----------------------------------------------------------
 def test_price_ratio_and_discount_depth(daily):
     # Prices of a: 10, except 12 on Jan 21 and 8 on Feb 3 (h=3).

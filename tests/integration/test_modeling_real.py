@@ -169,6 +169,9 @@ def test_takeaway_item_level_end_to_end_beats_the_floors_and_plans_every_item():
     # reduced one: about 0.05.)
     assert (ensemble["q_0.9"] == np.floor(ensemble["q_0.9"])).all()
     assert 0.03 <= np.mean(ensemble["y_true"] > ensemble["q_0.9"]) <= 0.13
+    # The 80 % interval, its upper end calibrated on CV, holds about 80 % of all rows.
+    inside = ensemble["y_true"].between(ensemble["lower_80"], ensemble["upper_80"])
+    assert inside.mean() == pytest.approx(0.80, abs=0.05)
 
     # Christmas Day 2017 and 2018 had no order at all: detected as closed, never scored.
     christmas = panel[panel["date"].isin(pd.to_datetime(["2017-12-25", "2018-12-25"]))]

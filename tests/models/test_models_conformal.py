@@ -6,7 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inventory_optimization.models.conformal import fit_residual_quantiles, select_fold_rule
+from inventory_optimization.models.conformal import (
+    fit_interval,
+    fit_residual_quantiles,
+    select_fold_rule,
+)
 
 LEVELS = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
 N = 20_000
@@ -318,3 +322,45 @@ def test_integer_quantiles_keep_each_levels_share_of_counts(rng):
     assert np.mean(fresh_y[zero_days] < fractional[0.1][zero_days]) > 0.01
     assert np.mean(fresh_y[zero_days] < whole[0.1][zero_days]) < 0.001
     assert np.mean(fresh_y < whole[0.1]) < np.mean(fresh_y < fractional[0.1])
+
+
+def test_interval_on_continuous_demand_has_equal_tails(rng):
+    y, point, horizon, scale = _normal(rng)
+    options = {"fold_rule": "pooled", "bin_on": "scale"}
+    interval = fit_interval(y, point, horizon, scale, "scale", nominal=0.8, **options)
+    quantiles = fit_residual_quantiles(y, point, horizon, scale, [0.1, 0.9], "scale", **options)
+    assert (interval.lower_level, interval.upper_level) == (0.1, 0.9)
+    fresh_y, fresh_point, fresh_horizon, fresh_scale = _normal(rng)
+    lower, upper = interval.bounds(fresh_point, fresh_horizon, fresh_scale, non_negative=False)
+    expected = quantiles.predict(fresh_point, fresh_horizon, fresh_scale, non_negative=False)
+    np.testing.assert_array_equal(lower, expected[0.1])
+    np.testing.assert_array_equal(upper, expected[0.9])
+    assert np.mean(fresh_y < lower) == pytest.approx(0.1, abs=0.02)
+    assert np.mean(fresh_y > upper) == pytest.approx(0.1, abs=0.02)
+
+
+def test_interval_on_counts_holds_its_nominal_share_of_fresh_actuals(rng):
+    """Slow movers: the 10-90 % whole-unit quantiles hold far more than 80 % (a 10 % quantile
+    of 0 has nothing below it); the interval's upper end is calibrated so that it holds 80 %
+    of fresh actuals, zeros included, with whole-unit ends."""
+    y, point, horizon, scale = _slow_movers(rng)
+    options = {"fold_rule": "pooled", "bin_on": "point"}
+    interval = fit_interval(y, point, horizon, scale, "scale", 0.8, integer=True, **options)
+    fresh_y, fresh_point, fresh_horizon, fresh_scale = _slow_movers(rng)
+    quantiles = fit_residual_quantiles(y, point, horizon, scale, LEVELS, "scale", **options)
+    whole = quantiles.predict(fresh_point, fresh_horizon, fresh_scale, integer=True)
+    equal_tails = np.mean((fresh_y >= whole[0.1]) & (fresh_y <= whole[0.9]))
+    lower, upper = interval.bounds(fresh_point, fresh_horizon, fresh_scale)
+    covered = np.mean((fresh_y >= lower) & (fresh_y <= upper))
+    assert equal_tails > 0.85
+    assert covered == pytest.approx(0.8, abs=0.02)
+    assert interval.lower_level == 0.1 and 0.5 <= interval.upper_level < 0.9
+    np.testing.assert_array_equal(lower, whole[0.1])
+    assert (lower == np.floor(lower)).all() and (upper == np.floor(upper)).all()
+    assert (lower <= upper).all()
+
+
+def test_interval_share_out_of_range_is_named(rng):
+    y, point, horizon, scale = _normal(rng, 100)
+    with pytest.raises(ValueError, match="prediction interval 80"):
+        fit_interval(y, point, horizon, scale, "scale", nominal=80)

@@ -209,8 +209,13 @@ def test_leaderboard_lists_every_model_with_finite_scores(run):
         group = forecasts[(forecasts["model"] == entry["model"]) & forecasts["scored"]]
         assert entry["score"] == pytest.approx(wape(group["y_true"], group["y_pred"]))
         assert entry["bias"] == pytest.approx(group["y_pred"].sum() / group["y_true"].sum())
+        # continuous demand: the 80 % interval runs from the 10 % to the 90 % quantile
+        assert (group["lower_80"] == group["q_0.1"]).all()
+        assert (group["upper_80"] == group["q_0.9"]).all()
         inside = (group["y_true"] >= group["q_0.1"]) & (group["y_true"] <= group["q_0.9"])
         assert entry["coverage_80"] == pytest.approx(inside.mean())
+        assert entry["below_80"] == pytest.approx(np.mean(group["y_true"] < group["q_0.1"]))
+        assert entry["above_80"] == pytest.approx(np.mean(group["y_true"] > group["q_0.9"]))
     floors = board.set_index("model")["floor"].to_dict()
     assert floors == {
         "zero_forecast": True,

@@ -4,6 +4,7 @@ indices, and the encoders of static attributes."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,6 +13,9 @@ from statsmodels.tsa.seasonal import STL
 
 from ..panel.contract import DATE, DEMAND, IS_CLOSED, SERIES_ID, known_demand
 from ..panel.periods import Frequency
+
+logger = logging.getLogger(__name__)
+STL_COLUMNS = ("stl_trend_strength", "stl_seasonal_strength")
 
 # Syntetos-Boylan cut-offs between the four demand classes.
 ADI_CUTOFF = 1.32
@@ -83,9 +87,7 @@ def stl_strengths(values: pd.DataFrame, period: int) -> pd.DataFrame:
     STL fits one series at a time (about 4 ms each; worker processes cost more than they
     save at this size). Series with fewer than two full seasons get NaN.
     """
-    result = pd.DataFrame(
-        np.nan, index=values.columns, columns=["stl_trend_strength", "stl_seasonal_strength"]
-    )
+    result = pd.DataFrame(np.nan, index=values.columns, columns=list(STL_COLUMNS))
     enough = (values.notna().sum() >= 2 * period + 1).to_numpy()
     if enough.any():
         filled = values.loc[:, enough].interpolate(limit_direction="both").to_numpy()
@@ -116,9 +118,19 @@ def fit_transforms(
 
     stats = train.groupby(SERIES_ID)["y"].agg(target_mean="mean", target_std="std")
     stats["scale"] = train["y"].abs().groupby(train[SERIES_ID]).mean()
-    profile = stats.join(intermittency(wide)).join(
-        stl_strengths(wide.tail(stl_history), stl_period)
-    )
+    strengths = stl_strengths(wide.tail(stl_history), stl_period)
+    if strengths.isna().all().all():
+        # No series has two full seasons: a column the median cannot fill is no feature.
+        logger.info(
+            "STL strengths dropped: no series has %d %s (two seasons and one) of history "
+            "in the %d before %s",
+            2 * stl_period + 1,
+            Frequency.of(frequency).unit,
+            stl_history,
+            cutoff.date(),
+        )
+        strengths = strengths.iloc[:, :0]
+    profile = stats.join(intermittency(wide)).join(strengths)
     profile = profile.reindex(series)
     # Series first seen after the cutoff borrow the median series' statistics.
     profile = profile.fillna(profile.median(numeric_only=True))

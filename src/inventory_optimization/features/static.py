@@ -47,6 +47,8 @@ def static_columns(
     out = FamilyColumns(catalog)
     profile = series_profile(transforms, series)
     for column, description in PROFILE_DESCRIPTIONS.items():
+        if column not in profile:  # STL strengths without two seasons of history
+            continue
         out.put(
             f"series_{column}",
             profile[column].to_numpy()[rows.series],

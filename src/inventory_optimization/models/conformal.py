@@ -284,3 +284,68 @@ def _fit_pooled(
         min_count,
         bin_on=bin_on,
     )
+
+
+@dataclass
+class PredictionInterval:
+    """A central prediction interval: its two ends as calibrated quantiles at
+    ``lower_level`` and ``upper_level`` (``integer``: whole units, for counts)."""
+
+    nominal: float
+    lower_level: float
+    upper_level: float
+    quantiles: ResidualQuantiles
+    integer: bool = False
+
+    def bounds(
+        self, point: np.ndarray, horizon: np.ndarray, scale: np.ndarray, non_negative: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        ends = self.quantiles.predict(point, horizon, scale, non_negative, self.integer)
+        return ends[self.lower_level], ends[self.upper_level]
+
+
+# Candidate upper levels of an interval on counts.
+UPPER_LEVEL_GRID = np.round(np.arange(0.5, 0.9951, 0.005), 3)
+
+
+def fit_interval(
+    y: np.ndarray,
+    point: np.ndarray,
+    horizon: np.ndarray,
+    scale: np.ndarray,
+    transform: str,
+    nominal: float = 0.8,
+    integer: bool = False,
+    non_negative: bool = True,
+    **calibration,
+) -> PredictionInterval:
+    """The ``nominal`` prediction interval from out-of-fold residuals (``calibration``: the
+    keyword arguments of :func:`fit_residual_quantiles`, with the fold rule and binning it
+    chose, so both ends are calibrated the way the quantiles are).
+
+    Continuous demand: the ``(1 - nominal) / 2`` and ``(1 + nominal) / 2`` quantiles. Counts
+    (``integer``): the lower end stays the ``(1 - nominal) / 2`` quantile in whole units; the
+    upper end is the level from :data:`UPPER_LEVEL_GRID` whose whole-unit quantile makes the
+    interval hold the share of the out-of-fold actuals closest to ``nominal`` (the lowest such
+    level on a tie), since few counts can fall below a lower end of 0.
+    """
+    if not 0 < nominal < 1:
+        raise ValueError(f"prediction interval {nominal!r}: expected a share between 0 and 1")
+    tail = round((1 - nominal) / 2, 6)
+    if not integer:
+        levels = [tail, round(1 - tail, 6)]
+        fitted = fit_residual_quantiles(y, point, horizon, scale, levels, transform, **calibration)
+        return PredictionInterval(nominal, levels[0], levels[1], fitted)
+    grid = [level for level in UPPER_LEVEL_GRID if level > tail]
+    fitted = fit_residual_quantiles(
+        y, point, horizon, scale, [tail, *grid], transform, **calibration
+    )
+    keep = ~(np.isnan(y) | np.isnan(point))
+    ends = fitted.predict(point[keep], horizon[keep], scale[keep], non_negative, integer=True)
+    actual = y[keep]
+    below = np.mean(actual < ends[tail]) if keep.any() else 0.0
+    gaps = [abs(np.mean(actual <= ends[level]) - below - nominal) for level in grid]
+    upper = grid[int(np.argmin(gaps))] if keep.any() else round(1 - tail, 6)
+    fitted.table = fitted.table[[tail, upper]]
+    fitted.levels = [tail, upper]
+    return PredictionInterval(nominal, tail, upper, fitted, integer=True)

@@ -76,18 +76,25 @@ def sample_series(
     return chosen.reset_index()
 
 
+def _interval_columns(holdout: pd.DataFrame) -> tuple[str, str]:
+    lower = [c for c in holdout.columns if c.startswith("lower_")]
+    upper = [c for c in holdout.columns if c.startswith("upper_")]
+    return (lower[0], upper[0]) if lower and upper else ("q_0.1", "q_0.9")
+
+
 def forecast_band_chart(
     holdout: pd.DataFrame,
     model: str = "ensemble",
     top: int = 4,
     worst: int = 4,
-    band: Sequence[str] = ("q_0.1", "q_0.9"),
+    band: Sequence[str] | None = None,
 ):
-    """Forecast vs actual with the quantile band, one panel per chosen series."""
+    """Forecast vs actual with a band, one panel per chosen series: by default the prediction
+    interval (``lower_80``, ``upper_80``), or the 10-90 % quantiles of an older table."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    lower, upper = band
+    lower, upper = band or _interval_columns(holdout)
     _require(holdout, ["date", lower, upper], "holdout_forecasts")
     chosen = sample_series(holdout, model, top, worst)
     title = f"Holdout: {model} forecast vs actual with the {lower}-{upper} band"
@@ -178,8 +185,10 @@ def leaderboard_chart(leaderboard: pd.DataFrame):
         for m, is_floor in zip(ordered["model"], floors, strict=True)
     ]
     hover = None
-    if "coverage_80" in ordered.columns:
-        hover = [f"80% interval coverage {c:.1%}" for c in ordered["coverage_80"]]
+    coverage = [c for c in ordered.columns if c.startswith("coverage_")]
+    if coverage:
+        share = coverage[0].removeprefix("coverage_")
+        hover = [f"{share}% interval coverage {c:.1%}" for c in ordered[coverage[0]]]
     figure = go.Figure(
         go.Bar(
             x=ordered["model"],

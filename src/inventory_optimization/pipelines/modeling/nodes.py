@@ -15,7 +15,7 @@ from ...features import fold_origins
 from ...features.profile import ADI_CUTOFF, demand_class, open_demand
 from ...models import FORECASTERS, ForecastContext, make_forecaster
 from ...models.base import forward, inverse
-from ...models.conformal import fit_residual_quantiles
+from ...models.conformal import fit_interval, fit_residual_quantiles
 from ...models.cv import folds, scored, training_rows
 from ...models.ensemble import best_candidate, candidate_weights, stacking_weights
 from ...models.metrics import (
@@ -45,6 +45,12 @@ FLOORS = (ZERO_FORECAST, "seasonal_naive")
 
 def quantile_column(level: float) -> str:
     return f"q_{level:g}"
+
+
+def interval_columns(nominal: float) -> tuple[str, str]:
+    """Column names of the prediction interval's ends, e.g. ``lower_80``, ``upper_80``."""
+    percent = f"{nominal * 100:g}"
+    return f"lower_{percent}", f"upper_{percent}"
 
 
 def prepare_modeling(
@@ -476,33 +482,54 @@ def assemble_forecasts(
     def with_quantiles(frame: pd.DataFrame, residuals: pd.DataFrame) -> pd.DataFrame:
         rows = model_input.iloc[frame["row"].to_numpy()]
         fitted_rows = model_input.iloc[residuals["row"].to_numpy()]
-        calibrated = fit_residual_quantiles(
+        observed = (
             fitted_rows[DEMAND].to_numpy(dtype=float),
             residuals["pred"].to_numpy(),
             fitted_rows["horizon"].to_numpy(),
             fitted_rows["series_scale"].to_numpy(dtype=float),
+        )
+        options = {
+            "horizon_bucket": int(calibration.get("horizon_bucket", 7)),
+            "scale_bins": int(calibration.get("scale_bins", 3)),
+            "min_count": int(calibration.get("min_count", 200)),
+            "folds": residuals["fold"].to_numpy(dtype=float) if "fold" in residuals else None,
+        }
+        calibrated = fit_residual_quantiles(
+            *observed,
             levels,
             setup["target_transform"],
-            horizon_bucket=int(calibration.get("horizon_bucket", 7)),
-            scale_bins=int(calibration.get("scale_bins", 3)),
-            min_count=int(calibration.get("min_count", 200)),
-            folds=residuals["fold"].to_numpy(dtype=float) if "fold" in residuals else None,
             fold_rule=calibration.get("fold_rule", "auto"),
+            **options,
+        )
+        interval = fit_interval(
+            *observed,
+            setup["target_transform"],
+            nominal=float(calibration.get("interval", 0.8)),
+            integer=setup.get("count_data", False),
+            non_negative=setup["non_negative"],
+            fold_rule=calibrated.fold_rule,
+            bin_on=calibrated.bin_on,
+            **options,
         )
         logger.info(
-            "%s: quantiles calibrated on %d out-of-fold residuals (fold rule %s, bins on %s)",
+            "%s: quantiles calibrated on %d out-of-fold residuals (fold rule %s, bins on %s); "
+            "%s interval from the %g to the %g quantile",
             frame["model"].iat[0],
             len(residuals),
             calibrated.fold_rule,
             calibrated.bin_on,
+            f"{interval.nominal:.0%}",
+            interval.lower_level,
+            interval.upper_level,
         )
-        quantiles = calibrated.predict(
+        point_args = (
             frame["pred"].to_numpy(),
             rows["horizon"].to_numpy(),
             rows["series_scale"].to_numpy(dtype=float),
             setup["non_negative"],
-            integer=setup.get("count_data", False),
         )
+        quantiles = calibrated.predict(*point_args, integer=setup.get("count_data", False))
+        lower, upper = interval.bounds(*point_args)
         out = rows[[*keys, "origin", DATE, "horizon"]].reset_index(drop=True)
         out.insert(len(keys), "model", frame["model"].to_numpy())
         out["y_true"] = rows[DEMAND].to_numpy()
@@ -510,6 +537,9 @@ def assemble_forecasts(
         closed = rows[IS_CLOSED].to_numpy()
         for level, values in quantiles.items():
             out[quantile_column(level)] = np.where(closed, 0.0, values)
+        low_column, high_column = interval_columns(interval.nominal)
+        out[low_column] = np.where(closed, 0.0, lower)
+        out[high_column] = np.where(closed, 0.0, upper)
         out["is_closed"] = closed
         out["scored"] = scored(rows, setup["scoring"]).to_numpy()
         return out
@@ -528,7 +558,8 @@ def _with_zero_forecast(scored_rows: pd.DataFrame, levels: list[float]) -> pd.Da
         return scored_rows
     first = scored_rows[scored_rows["model"] == scored_rows["model"].iat[0]]
     zero = first.assign(model=ZERO_FORECAST, y_pred=0.0)
-    zero[[quantile_column(q) for q in levels]] = 0.0
+    bounds = [c for c in first.columns if c.startswith(("lower_", "upper_"))]
+    zero[[quantile_column(q) for q in levels] + bounds] = 0.0
     return pd.concat([scored_rows, zero], ignore_index=True)
 
 
@@ -556,10 +587,13 @@ def evaluate_models(
     *fit_reports: dict[str, Any],
 ) -> pd.DataFrame:
     """The leaderboard: headline metric, WAPE, MASE, RMSSE, bias, pinball and scaled pinball
-    loss, interval coverage, time; with the floors (``floor``): the zero forecast, scored on
+    loss, the prediction interval's coverage and the shares of actuals below and above it,
+    time; with the floors (``floor``): the zero forecast, scored on
     the same rows, and seasonal naive. A model that does not beat them is named in a
     warning."""
     levels = setup["quantiles"]
+    nominal = float(setup["calibration"].get("interval", 0.8))
+    percent = interval_columns(nominal)[0].removeprefix("lower_")
     scored_rows = _with_zero_forecast(holdout_forecasts[holdout_forecasts["scored"]], levels)
     origin = pd.Timestamp(setup["protocol_origin"])
     naive_mae = seasonal_naive_mae(demand_panel, setup["season_length"], origin)
@@ -589,6 +623,7 @@ def evaluate_models(
                 pd.MultiIndex.from_frame(group[[SERIES_ID, "origin", "horizon"]])
             ).to_numpy()
         quantiles = {q: group[quantile_column(q)].to_numpy() for q in levels}
+        lower, upper = (group[c].to_numpy() for c in interval_columns(nominal))
         report = reports.get(model, {})
         records.append(
             {
@@ -601,7 +636,9 @@ def evaluate_models(
                 "bias": bias(y, pred),
                 "pinball": mean_pinball(y, quantiles),
                 "scaled_pinball": scaled_pinball(y, quantiles, series, scales),
-                "coverage_80": coverage(y, quantiles.get(0.1, pred), quantiles.get(0.9, pred)),
+                f"coverage_{percent}": coverage(y, lower, upper),
+                f"below_{percent}": float(np.mean(y < lower)),
+                f"above_{percent}": float(np.mean(y > upper)),
                 "floor": model in FLOORS,
                 "fit_seconds": sum(
                     report.get(s, {}).get("fit_seconds", 0) for s in ("holdout", "live")
