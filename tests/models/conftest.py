@@ -110,7 +110,8 @@ def _build() -> ModelData:
     model_input, catalog = build_model_input(
         panel, attributes, metadata, transforms, origins, PROTOCOL["horizon"], settings
     )
-    modeling = {**_conf("modeling")["modeling"], "n_jobs": 1}
+    # The fixture fixes the transform (base chooses it on CV: test_models_nodes tests that).
+    modeling = {**_conf("modeling")["modeling"], "n_jobs": 1, "target_transform": "scale"}
     setup = prepare_modeling(catalog, metadata, PROTOCOL, CROSS_VALIDATION, modeling)
     return ModelData(
         panel,

@@ -585,3 +585,37 @@ def test_whole_unit_quantiles_only_for_intermittent_counts():
     assert setup(rng.poisson(0.3, 100).astype(float))["count_data"]
     assert not setup(rng.poisson(20.0, 100).astype(float))["count_data"]
     assert not setup(rng.poisson(0.3, 100) * 0.5)["count_data"]  # intermittent sales value
+
+
+def test_target_transform_auto_is_chosen_on_the_cv_folds_and_logged(data, caplog):
+    """Base's ``auto``: each transform's probe model is scored on the latest CV folds; the
+    best one is used, its reason names every candidate's score, and returns (negative
+    demand) rule out log1p."""
+    modeling = {
+        **data.modeling,
+        "target_transform": "auto",
+        "transform_choice": {"folds": 2, "rows": 5000, "params": {"n_estimators": 30}},
+    }
+    args = (data.catalog, data.metadata, data.protocol, data.cross_validation, modeling)
+    with caplog.at_level(logging.INFO, logger=nodes.__name__):
+        setup = nodes.prepare_modeling(*args, data.panel, data.model_input)
+    scores = setup["transform_scores"]
+    assert set(scores) == {"log1p", "scale", "none"}
+    assert setup["target_transform"] == min(scores, key=scores.get)
+    assert all(np.isfinite(v) and v > 0 for v in scores.values())
+    assert setup["transform_reason"].startswith("best wape of a lightgbm probe on the latest 2")
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Target")]
+    assert logged == [f"Target transform {setup['target_transform']}: {setup['transform_reason']}"]
+    # the same inputs give the same choice and scores
+    assert nodes.prepare_modeling(*args, data.panel, data.model_input)["transform_scores"] == scores
+
+    with_returns = data.panel.copy()
+    with_returns.loc[with_returns.index[:3], "demand"] = -2.0
+    returns = nodes.prepare_modeling(*args, with_returns, data.model_input)
+    assert set(returns["transform_scores"]) == {"scale", "none"}
+    assert returns["transform_reason"].endswith("log1p left out: 3 negative demand values")
+
+    with pytest.raises(ValueError, match="target_transform auto needs the model input"):
+        nodes.prepare_modeling(*args, data.panel)
+    with pytest.raises(ValueError, match="modeling.target_transform 'sqrt': expected one of"):
+        nodes.prepare_modeling(*args[:4], {**modeling, "target_transform": "sqrt"}, data.panel)

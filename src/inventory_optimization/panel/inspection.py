@@ -31,8 +31,11 @@ with ``camelCase``, ``_`` and ``-`` split into words):
   per series on average; not a flag, not a person or free text (customer, email, comment,
   description...). The most detailed candidate first; a candidate the chosen keys already
   determine (one value per series, e.g. an item's category) is an attribute, not a key; so is
-  one whose values follow each other in time rather than sell side by side (fewer than
-  ``SIDE_BY_SIDE_SHARE`` of the days of a series hold two of its values: a holiday type).
+  one whose values follow each other in time rather than sell side by side (a holiday type, a
+  season). Side by side: at least ``SIDE_BY_SIDE_SHARE`` of the days of a series hold two of
+  its values, or, for slow sellers that rarely sell in two stores on one day, the values' date
+  spans overlap (together at least ``OVERLAP_RATIO`` times the series' span) and the value is
+  not set by the date (some day of the file holds two of its values).
 - **price**: numeric, positive, not the target, and a name with price/cost/amount or the
   word unit; or, unnamed, at least 5 distinct values with decimals that are nearly constant
   within a series (at least 80 % of the variance between series).
@@ -72,6 +75,7 @@ ZERO_LINES_SHARE = 0.01  # explicit zero lines from this share on: the export wr
 MIN_PRICE_VALUES = 5
 PRICE_BETWEEN_SHARE = 0.8
 SIDE_BY_SIDE_SHARE = 0.1  # of (keys, day) groups where a key column holds two values
+OVERLAP_RATIO = 1.5  # summed date spans of a key column's values over the series' span
 DATE_WORDS = ("date", "day", "week", "time", "period")
 TARGET_WORDS = {"qty": 3, "quantit": 3, "units": 3, "sold": 3, "demand": 3, "sales": 2, "volume": 2}
 PRICE_WORDS = ("price", "cost", "amount")
@@ -461,6 +465,21 @@ def _key_candidates(frame: pd.DataFrame, free: list[str]) -> list[str]:
     return sorted(candidates, key=lambda c: -frame[c].nunique())
 
 
+def _single_series_key(frame: pd.DataFrame, free: list[str]) -> list[str]:
+    """A one-series file (one product's sales): the text column with a single value that
+    names the series (an item, product or store column first), so it keeps its name."""
+    constant = [
+        c
+        for c in free
+        if frame[c].nunique() == 1
+        and frame[c].notna().all()
+        and _numeric(frame[c]) is None
+        and not _says(c, NOT_KEY_WORDS)
+    ]
+    named = [c for c in constant if _says(c, KEY_WORDS)]
+    return (named or constant)[:1]
+
+
 def _determined(frame: pd.DataFrame, keys: list[str], column: str) -> bool:
     """One value of ``column`` per combination of ``keys``."""
     return bool(frame.groupby(keys, dropna=False)[column].nunique(dropna=False).max() <= 1)
@@ -470,8 +489,18 @@ def _side_by_side(frame: pd.DataFrame, keys: list[str], column: str, dates: pd.S
     """Series split by ``column`` sell side by side: at least ``SIDE_BY_SIDE_SHARE`` of the
     (keys, day) groups hold two of its values. A value that changes over time instead (a
     holiday type, a status) splits each series into pieces one after another."""
-    groups = [*(frame[key] for key in keys), dates.dt.normalize().rename("_day")]
-    return bool((frame[column].groupby(groups).nunique() > 1).mean() >= SIDE_BY_SIDE_SHARE)
+    day = dates.dt.normalize().rename("_day")
+    groups = [*(frame[key] for key in keys), day]
+    if (frame[column].groupby(groups).nunique() > 1).mean() >= SIDE_BY_SIDE_SHARE:
+        return True
+    if not (frame[column].groupby(day).nunique() > 1).any():
+        return False  # one value a day across the file: set by the date
+    series = [frame[key] for key in keys] or [pd.Series(0, index=frame.index, name="_all")]
+    spans = day.groupby([*series, frame[column]]).agg(["min", "max"])
+    spans["days"] = (spans["max"] - spans["min"]).dt.days + 1
+    by_series = spans.groupby(level=list(range(len(series))))
+    whole = (by_series["max"].max() - by_series["min"].min()).dt.days + 1
+    return bool((by_series["days"].sum() / whole).median() >= OVERLAP_RATIO)
 
 
 def _choose_keys(frame: pd.DataFrame, candidates: list[str], dates: pd.Series | None) -> list[str]:
@@ -630,7 +659,9 @@ def inspect_table(frame: pd.DataFrame) -> TableInspection:
         free.remove(result.target.column)
 
     dates = result.date.parsed if result.date is not None else None
-    keys = _choose_keys(frame, _key_candidates(frame, free), dates)
+    keys = _choose_keys(frame, _key_candidates(frame, free), dates) or _single_series_key(
+        frame, free
+    )
     for column in keys:
         name = _key_name(column, set(result.keys))
         distinct = frame[column].nunique()

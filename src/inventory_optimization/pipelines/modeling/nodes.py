@@ -14,6 +14,7 @@ import pandas as pd
 from ...features import fold_origins
 from ...features.profile import ADI_CUTOFF, demand_class, open_demand
 from ...models import FORECASTERS, ForecastContext, make_forecaster
+from ...models.base import TRANSFORMS as TARGET_TRANSFORMS
 from ...models.base import forward, inverse
 from ...models.conformal import fit_interval, fit_residual_quantiles
 from ...models.cv import folds, scored, training_rows
@@ -60,11 +61,14 @@ def prepare_modeling(
     cross_validation: dict[str, Any],
     modeling: dict[str, Any],
     demand_panel: pd.DataFrame | None = None,
+    model_input: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Everything the model nodes share: features, folds, transform, metric, quantiles.
 
     The headline metric is ``protocol.metric``; ``auto`` chooses it from the demand panel's
-    known, open periods up to the protocol origin (``headline_choice``)."""
+    known, open periods up to the protocol origin (``headline_choice``). The target transform
+    is ``modeling.target_transform``; ``auto`` chooses it on the CV folds
+    (:func:`choose_target_transform`)."""
     frequency = panel_metadata["frequency"]
     origin, _ = protocol_origin(
         protocol, panel_metadata["first_date"], panel_metadata["last_date"], frequency
@@ -83,7 +87,7 @@ def prepare_modeling(
         logger.info(
             "Intermittent demand counted in whole units: quantile forecasts are whole units too"
         )
-    return {
+    setup = {
         "dataset": panel_metadata["source"],
         "features": [
             "horizon",
@@ -110,6 +114,64 @@ def prepare_modeling(
         "horizon": int(protocol["horizon"]),
         "calibration": modeling.get("calibration", {}),
     }
+    if setup["target_transform"] == "auto":
+        if model_input is None or demand_panel is None:
+            raise ValueError("target_transform auto needs the model input and the demand panel")
+        chosen, scores, reason = choose_target_transform(
+            model_input, demand_panel, setup, modeling.get("transform_choice", {})
+        )
+        logger.info("Target transform %s: %s", chosen, reason)
+        setup.update(target_transform=chosen, transform_scores=scores, transform_reason=reason)
+    elif setup["target_transform"] not in TARGET_TRANSFORMS:
+        raise ValueError(
+            f"modeling.target_transform {setup['target_transform']!r}: expected one of "
+            f"{[*TARGET_TRANSFORMS, 'auto']}"
+        )
+    return setup
+
+
+def choose_target_transform(
+    model_input: pd.DataFrame,
+    demand_panel: pd.DataFrame,
+    setup: dict[str, Any],
+    choice: dict[str, Any],
+) -> tuple[str, dict[str, float], str]:
+    """The target transform whose probe model (``choice.model`` with fixed ``choice.params``,
+    LightGBM by default) scores best on the headline metric over the latest ``choice.folds``
+    CV folds, training rows subsampled to ``choice.rows``. ``log1p`` is left out where demand
+    goes negative (returns). Returns the transform, each candidate's mean score and why."""
+    candidates = list(choice.get("candidates", TARGET_TRANSFORMS))
+    negative = int((open_demand(demand_panel).dropna() < 0).sum())
+    if negative and "log1p" in candidates:
+        candidates.remove("log1p")
+    name = choice.get("model", "lightgbm")
+    params = dict(choice.get("params", {"n_estimators": 150, "num_leaves": 31}))
+    n_folds = int(choice.get("folds", 2))
+    origins = [pd.Timestamp(o) for o in setup["fold_origins"]][:n_folds]
+    scales = {n: _scales(demand_panel, setup, o) for n, o in enumerate(origins, start=1)}
+    fold_rows = [
+        (number, _sample(train, choice.get("rows", 100_000), setup["seed"]), valid)
+        for number, _, train, valid in folds(model_input, origins, setup["scoring"])
+    ]
+    scores = {}
+    for transform in candidates:
+        trial = {**setup, "target_transform": transform}
+        context = _context(trial, demand_panel)
+        per_fold = [
+            _score(fitted.rows, fitted.point, trial, scales[number])
+            for number, train, valid in fold_rows
+            for fitted in [_fit_predict(name, params, model_input, train, valid, context, trial)]
+        ]
+        scores[transform] = float(np.mean(per_fold))
+    chosen = min(scores, key=scores.get)
+    listed = ", ".join(f"{t} {v:.4f}" for t, v in sorted(scores.items(), key=lambda kv: kv[1]))
+    reason = (
+        f"best {setup['metric']} of a {name} probe on the latest {len(origins)} CV folds "
+        f"({listed})"
+    )
+    if negative:
+        reason += f"; log1p left out: {negative} negative demand values"
+    return chosen, scores, reason
 
 
 def counted_in_whole_units(panel: pd.DataFrame | None) -> bool:

@@ -84,6 +84,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:cross_validation",
                     "params:modeling",
                     "demand_panel",
+                    "model_input",
                 ],
                 outputs="modeling_setup",
                 name="prepare_modeling",
