@@ -376,6 +376,38 @@ def test_weekly_holiday_flag_covers_the_whole_week():
     assert table["is_month_start"].tolist() == [0, 0, 0, 1, 0, 0, 0]
 
 
+def test_weekly_holidays_count_their_days_and_name_the_retail_peaks():
+    """Thursday weeks of 2024 in GB: Christmas week (Dec 20-26) holds two public holidays,
+    Christmas and Boxing Day; Easter (Good Friday Mar 29 .. Easter Monday Apr 1) falls in the
+    week ending Apr 4; Thanksgiving (Nov 28) and its weekend fall in the weeks ending Nov 28 and Dec 5."""
+    dates = pd.date_range("2024-03-21", "2024-12-26", freq="W-THU")
+    table = calendar_table(dates, "W-THU", "GB")
+    assert table.loc["2024-12-26", "holiday_days"] == 2
+    assert table.loc["2024-12-19", "holiday_days"] == 0
+    assert table.index[table["is_christmas"] == 1].strftime("%m-%d").tolist() == ["12-26"]
+    assert table.index[table["is_easter"] == 1].strftime("%m-%d").tolist() == ["04-04"]
+    thanksgiving = table.index[table["is_thanksgiving"] == 1].strftime("%m-%d").tolist()
+    assert thanksgiving == ["11-28", "12-05"]
+    assert table.loc["2024-12-19", "days_to_christmas"] == 6
+    # Daily: the flags hold on the days themselves.
+    daily = calendar_table(pd.date_range("2024-11-27", "2024-12-03"), "D", "US")
+    assert daily["is_thanksgiving"].tolist() == [0, 1, 1, 1, 1, 1, 0]
+    assert "holiday_days" not in daily
+
+
+def test_the_weekly_is_holiday_covariate_holds_when_any_day_of_the_week_is_one():
+    from inventory_optimization.panel.periods import is_holiday
+
+    weeks = pd.Series(pd.date_range("2024-12-05", "2025-01-09", freq="W-THU"))
+    flags = is_holiday(weeks, "GB", frequency="W-THU")
+    # Christmas and Boxing Day (week ending Dec 26), New Year's Day (week ending Jan 2).
+    assert flags.tolist() == [0, 0, 0, 1, 1, 0]
+    assert is_holiday(pd.Series(pd.to_datetime(["2024-12-25", "2024-12-27"])), "GB").tolist() == [
+        1,
+        0,
+    ]
+
+
 def test_weekly_is_month_end_flags_the_week_containing_the_last_day():
     dates = pd.date_range("2012-06-22", "2012-10-05", freq="W-FRI")
     table = calendar_table(dates, "W-FRI", None)

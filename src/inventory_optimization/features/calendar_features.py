@@ -8,11 +8,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..panel.periods import Frequency, holiday_dates
+from ..panel.periods import Frequency, holiday_dates, retail_events
 from .catalog import KNOWN, FamilyColumns, FeatureCatalog
 from .grid import Grid
 
 HOLIDAY_DISTANCE_CAP = 366
+RETAIL_EVENT_COLUMNS = ("is_christmas", "is_easter", "is_thanksgiving", "days_to_christmas")
 
 
 def _days_to_next(days: pd.DatetimeIndex, events: pd.DatetimeIndex) -> np.ndarray:
@@ -55,8 +56,14 @@ def calendar_table(
         daily["is_public_holiday"] = days.isin(holidays).astype(float)
         daily["days_to_next_holiday"] = _days_to_next(days, holidays)
         daily["days_since_last_holiday"] = _days_since_last(days, holidays)
-    flags = [c for c in ("is_payday", "is_public_holiday") if c in daily]
+        for name, event_days in retail_events(years).items():
+            daily[f"is_{name}"] = days.isin(event_days).astype(float)
+        christmas = retail_events(years)["christmas"]
+        daily["days_to_christmas"] = _days_to_next(days, christmas)
+    flags = [c for c in daily if c == "is_payday" or c.startswith("is_")]
     if span > 1:
+        if "is_public_holiday" in daily:
+            daily["holiday_days"] = daily["is_public_holiday"].rolling(span, min_periods=1).sum()
         daily[flags] = daily[flags].rolling(span, min_periods=1).max()
     table = daily.reindex(dates)
 
@@ -89,6 +96,11 @@ CALENDAR_DESCRIPTIONS = {
     "is_public_holiday": "target period contains a public holiday of the country (holidays package)",
     "days_to_next_holiday": "days from the target date to the next public holiday (capped at 366)",
     "days_since_last_holiday": "days since the last public holiday (capped at 366)",
+    "holiday_days": "public holidays of the country among the target period's days",
+    "is_christmas": "target period contains Christmas Day",
+    "is_easter": "target period contains a day from Good Friday to Easter Monday",
+    "is_thanksgiving": "target period contains a day of the Thanksgiving weekend (Thu-Mon)",
+    "days_to_christmas": "days from the target date to the next Christmas Day (capped at 366)",
 }
 
 
@@ -102,7 +114,7 @@ def calendar_columns(
         out.put(
             column,
             calendar[column].to_numpy()[grid.rows.target_pos],
-            "holiday" if "holiday" in column else "calendar",
+            "holiday" if "holiday" in column or column in RETAIL_EVENT_COLUMNS else "calendar",
             CALENDAR_DESCRIPTIONS[column],
             sources=("date",),
             availability=KNOWN,

@@ -106,12 +106,38 @@ def holiday_dates(country: str, years: range | list[int], subdiv: str | None = N
     return table.sort_index()
 
 
-def is_holiday(dates: pd.Series, country: str, subdiv: str | None = None) -> np.ndarray:
-    """1.0 where a date is a public holiday in the country, else 0.0."""
+def is_holiday(
+    dates: pd.Series, country: str, subdiv: str | None = None, frequency: str = "D"
+) -> np.ndarray:
+    """1.0 where a panel date's period holds a public holiday of the country (the day itself
+    for daily data; any day of the week for weekly data), else 0.0."""
     dates = pd.to_datetime(dates)
-    years = range(int(dates.dt.year.min()), int(dates.dt.year.max()) + 1)
-    known = holiday_dates(country, years, subdiv).index
-    return dates.dt.normalize().isin(known).to_numpy(dtype="float64")
+    period = Frequency.of(frequency)
+    years = range(int(dates.dt.year.min()) - 1, int(dates.dt.year.max()) + 2)
+    known = pd.Series(holiday_dates(country, years, subdiv).index)
+    return dates.dt.normalize().isin(period.period_end(known)).to_numpy(dtype="float64")
+
+
+def retail_events(years: range | list[int]) -> dict[str, pd.DatetimeIndex]:
+    """The days of the holidays that move retail sales wherever they are kept, whether or not
+    they are public holidays: Christmas Day, Easter (Good Friday to Easter Monday) and the
+    Thanksgiving weekend (the fourth Thursday of November to Cyber Monday)."""
+    from dateutil.easter import easter
+
+    years = list(years)
+    sundays = pd.to_datetime([easter(year) for year in years])
+    november = pd.to_datetime([f"{year}-11-01" for year in years])
+    # The fourth Thursday: the first Thursday on or after Nov 1, then three weeks on.
+    thursdays = november + pd.to_timedelta((3 - november.day_of_week) % 7 + 21, unit="D")
+    return {
+        "christmas": pd.to_datetime([f"{year}-12-25" for year in years]),
+        "easter": pd.DatetimeIndex(
+            np.concatenate([(sundays + pd.Timedelta(days=d)).to_numpy() for d in (-2, -1, 0, 1)])
+        ).sort_values(),
+        "thanksgiving": pd.DatetimeIndex(
+            np.concatenate([(thursdays + pd.Timedelta(days=d)).to_numpy() for d in range(5)])
+        ).sort_values(),
+    }
 
 
 class OriginOutsideDataError(ValueError):

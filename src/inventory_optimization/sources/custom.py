@@ -757,7 +757,7 @@ def build_custom_panel(
         counts["closed_periods"] = closed_periods
     closures.log(period.unit, closed_periods)
     if country:
-        panel["is_holiday"] = is_holiday(panel[DATE], country)
+        panel["is_holiday"] = is_holiday(panel[DATE], country, frequency=period.code)
 
     attributes = frame[[SERIES_ID, *keys]].drop_duplicates(SERIES_ID)
     if attributes_map:

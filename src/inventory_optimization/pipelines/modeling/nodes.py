@@ -166,8 +166,7 @@ def choose_target_transform(
     chosen = min(scores, key=scores.get)
     listed = ", ".join(f"{t} {v:.4f}" for t, v in sorted(scores.items(), key=lambda kv: kv[1]))
     reason = (
-        f"best {setup['metric']} of a {name} probe on the latest {len(origins)} CV folds "
-        f"({listed})"
+        f"best {setup['metric']} of a {name} probe on the latest {len(origins)} CV folds ({listed})"
     )
     if negative:
         reason += f"; log1p left out: {negative} negative demand values"
