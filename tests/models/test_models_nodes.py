@@ -609,6 +609,30 @@ def test_target_transform_auto_is_chosen_on_the_cv_folds_and_logged(data, caplog
     # the same inputs give the same choice and scores
     assert nodes.prepare_modeling(*args, data.panel, data.model_input)["transform_scores"] == scores
 
+    # A transform whose total is off by more than the tolerance is passed over.
+    biases = setup["transform_biases"]
+    assert set(biases) == set(scores) and all(0.5 < b < 1.5 for b in biases.values())
+    worst = max(biases, key=lambda t: abs(biases[t] - 1))
+    tolerance = (
+        abs(biases[worst] - 1) + max(abs(b - 1) for t, b in biases.items() if t != worst)
+    ) / 2
+    guarded = nodes.prepare_modeling(
+        *args[:4],
+        {
+            **modeling,
+            "transform_choice": {**modeling["transform_choice"], "bias_tolerance": tolerance},
+        },
+        data.panel,
+        data.model_input,
+    )
+    kept = {t: v for t, v in scores.items() if t != worst}
+    assert guarded["target_transform"] == min(kept, key=kept.get)
+    if scores[worst] < min(kept.values()):
+        assert (
+            f"{worst} passed over: its total is off the actual by more than"
+            in (guarded["transform_reason"])
+        )
+
     with_returns = data.panel.copy()
     with_returns.loc[with_returns.index[:3], "demand"] = -2.0
     returns = nodes.prepare_modeling(*args, with_returns, data.model_input)

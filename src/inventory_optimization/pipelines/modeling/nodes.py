@@ -117,11 +117,16 @@ def prepare_modeling(
     if setup["target_transform"] == "auto":
         if model_input is None or demand_panel is None:
             raise ValueError("target_transform auto needs the model input and the demand panel")
-        chosen, scores, reason = choose_target_transform(
+        chosen, scores, biases, reason = choose_target_transform(
             model_input, demand_panel, setup, modeling.get("transform_choice", {})
         )
         logger.info("Target transform %s: %s", chosen, reason)
-        setup.update(target_transform=chosen, transform_scores=scores, transform_reason=reason)
+        setup.update(
+            target_transform=chosen,
+            transform_scores=scores,
+            transform_biases=biases,
+            transform_reason=reason,
+        )
     elif setup["target_transform"] not in TARGET_TRANSFORMS:
         raise ValueError(
             f"modeling.target_transform {setup['target_transform']!r}: expected one of "
@@ -135,11 +140,15 @@ def choose_target_transform(
     demand_panel: pd.DataFrame,
     setup: dict[str, Any],
     choice: dict[str, Any],
-) -> tuple[str, dict[str, float], str]:
+) -> tuple[str, dict[str, float], dict[str, float], str]:
     """The target transform whose probe model (``choice.model`` with fixed ``choice.params``,
     LightGBM by default) scores best on the headline metric over the latest ``choice.folds``
     CV folds, training rows subsampled to ``choice.rows``. ``log1p`` is left out where demand
-    goes negative (returns). Returns the transform, each candidate's mean score and why."""
+    goes negative (returns). On metrics of the level (all but the log errors RMSLE and RMSPE)
+    a transform whose probe's total misses the actual total by more than
+    ``choice.bias_tolerance`` (10 %) is passed over while another stays within it: a log model
+    forecasts a skewed count's median-like level, and an order placed on it runs short.
+    Returns the transform, each candidate's mean score and total bias, and why."""
     candidates = list(choice.get("candidates", TARGET_TRANSFORMS))
     negative = int((open_demand(demand_panel).dropna() < 0).sum())
     if negative and "log1p" in candidates:
@@ -147,30 +156,46 @@ def choose_target_transform(
     name = choice.get("model", "lightgbm")
     params = dict(choice.get("params", {"n_estimators": 150, "num_leaves": 31}))
     n_folds = int(choice.get("folds", 2))
+    tolerance = float(choice.get("bias_tolerance", 0.1))
     origins = [pd.Timestamp(o) for o in setup["fold_origins"]][:n_folds]
     scales = {n: _scales(demand_panel, setup, o) for n, o in enumerate(origins, start=1)}
     fold_rows = [
         (number, _sample(train, choice.get("rows", 100_000), setup["seed"]), valid)
         for number, _, train, valid in folds(model_input, origins, setup["scoring"])
     ]
-    scores = {}
+    scores, biases = {}, {}
     for transform in candidates:
         trial = {**setup, "target_transform": transform}
         context = _context(trial, demand_panel)
-        per_fold = [
-            _score(fitted.rows, fitted.point, trial, scales[number])
+        fitted = [
+            (number, _fit_predict(name, params, model_input, train, valid, context, trial))
             for number, train, valid in fold_rows
-            for fitted in [_fit_predict(name, params, model_input, train, valid, context, trial)]
         ]
+        per_fold = [_score(f.rows, f.point, trial, scales[number]) for number, f in fitted]
         scores[transform] = float(np.mean(per_fold))
-    chosen = min(scores, key=scores.get)
-    listed = ", ".join(f"{t} {v:.4f}" for t, v in sorted(scores.items(), key=lambda kv: kv[1]))
+        biases[transform] = bias(
+            np.concatenate([f.rows[DEMAND].to_numpy(dtype=float) for _, f in fitted]),
+            np.concatenate([f.point for _, f in fitted]),
+        )
+    level_metric = setup["metric"] not in ("rmsle", "rmspe")
+    unbiased = [t for t in scores if abs(biases[t] - 1) <= tolerance] if level_metric else []
+    pool = unbiased or list(scores)
+    chosen = min(pool, key=scores.get)
+    listed = ", ".join(
+        f"{t} {scores[t]:.4f} (bias {biases[t]:.3f})" for t in sorted(scores, key=scores.get)
+    )
     reason = (
         f"best {setup['metric']} of a {name} probe on the latest {len(origins)} CV folds ({listed})"
     )
+    passed_over = [t for t in scores if t not in pool and scores[t] < scores[chosen]]
+    if passed_over:
+        reason += (
+            f"; {', '.join(passed_over)} passed over: its total is off the actual by more "
+            f"than {tolerance:.0%}"
+        )
     if negative:
         reason += f"; log1p left out: {negative} negative demand values"
-    return chosen, scores, reason
+    return chosen, scores, biases, reason
 
 
 def counted_in_whole_units(panel: pd.DataFrame | None) -> bool:
