@@ -39,11 +39,14 @@ def calendar_table(
     country: str | None,
     paydays: Sequence[int] = (),
 ) -> pd.DataFrame:
-    """One row per date of the axis. For weekly data a flag is set when any day of the week
-    (the 7 days ending on the date) has it, and distances count from the week's last day."""
+    """One row per date of the axis. For weekly and monthly data a flag is set when any day
+    of the period (the 7 days ending on the date, or the month) has it, and distances count
+    from the period's last day. Monthly data gets what a month's total depends on instead of
+    day and week positions: its days, working days and holidays (see ``_monthly_columns``)."""
     frequency = Frequency.of(frequency)
     span = frequency.days_per_period
-    days = pd.date_range(dates.min() - pd.Timedelta(days=span - 1), dates.max(), freq="D")
+    first_day = frequency.period_start(pd.Series(dates[:1])).iloc[0]
+    days = pd.date_range(first_day, dates.max(), freq="D")
     day_of_month = days.day.to_numpy()
     payday = np.zeros(len(days), dtype=bool)
     for value in paydays:
@@ -55,6 +58,8 @@ def calendar_table(
         daily["is_public_holiday"] = days.isin(holidays).astype(float)
         daily["days_to_next_holiday"] = _days_to_next(days, holidays)
         daily["days_since_last_holiday"] = _days_since_last(days, holidays)
+    if frequency.is_monthly:
+        return _monthly_columns(daily, dates, frequency)
     flags = [c for c in ("is_payday", "is_public_holiday") if c in daily]
     if span > 1:
         daily[flags] = daily[flags].rolling(span, min_periods=1).max()
@@ -75,6 +80,36 @@ def calendar_table(
     return table.astype("float64")
 
 
+def _monthly_columns(
+    daily: pd.DataFrame, dates: pd.DatetimeIndex, frequency: Frequency
+) -> pd.DataFrame:
+    """Per month: month and quarter, its days and working days (Monday to Friday less public
+    holidays: B2B orders follow them), and with a country its public holidays (how many,
+    whether any) and the holiday distances from its last day. Paydays, month starts and
+    month ends fall in every month, so they tell months nothing."""
+    days = daily.index
+    holiday = daily.get("is_public_holiday", pd.Series(0.0, index=days))
+    per_day = pd.DataFrame(
+        {
+            "days_in_month": 1.0,
+            "working_days": ((days.day_of_week < 5) & (holiday == 0)).astype(float),
+        },
+        index=days,
+    )
+    if "is_public_holiday" in daily:
+        per_day["public_holidays"] = holiday
+    months = frequency.period_end(days.to_series()).to_numpy()
+    totals = per_day.groupby(months).sum().reindex(dates)
+    table = pd.DataFrame(
+        {"month": dates.month.to_numpy(), "quarter": dates.quarter.to_numpy()}, index=dates
+    ).join(totals)
+    if "is_public_holiday" in daily:
+        table["is_public_holiday"] = (table["public_holidays"] > 0).astype(float)
+        for column in ("days_to_next_holiday", "days_since_last_holiday"):
+            table[column] = daily[column].reindex(dates).to_numpy()
+    return table.astype("float64")
+
+
 CALENDAR_DESCRIPTIONS = {
     "day_of_week": "weekday of the target date (0 = Monday)",
     "is_weekend": "target date is a Saturday or Sunday",
@@ -89,6 +124,9 @@ CALENDAR_DESCRIPTIONS = {
     "is_public_holiday": "target period contains a public holiday of the country (holidays package)",
     "days_to_next_holiday": "days from the target date to the next public holiday (capped at 366)",
     "days_since_last_holiday": "days since the last public holiday (capped at 366)",
+    "days_in_month": "days in the target month",
+    "working_days": "Monday to Friday days of the target month that are not public holidays",
+    "public_holidays": "public holidays in the target month (holidays package)",
 }
 
 
