@@ -13,6 +13,7 @@ from inventory_optimization.panel.periods import (
     Frequency,
     OriginOutsideDataError,
     is_holiday,
+    month_has_holiday,
     protocol_origin,
 )
 
@@ -224,3 +225,10 @@ def test_monthly_auto_origin_and_a_snapped_one():
         OriginOutsideDataError, match="set a date between 2020-01-31 and 2024-11-30"
     ):
         protocol_origin({"horizon": 6, "origin": "2025-01-15"}, "2020-01-31", "2024-12-31", "ME")
+
+
+def test_a_month_holds_a_holiday_on_any_of_its_days():
+    month_ends = pd.Series(pd.to_datetime(["2024-03-31", "2024-04-30", "2024-12-31"]))
+    # GB: Good Friday 29 March, nothing in April, Christmas; the month ends are no holidays.
+    assert month_has_holiday(month_ends, "GB").tolist() == [1.0, 0.0, 1.0]
+    assert is_holiday(month_ends, "GB").tolist() == [0.0, 0.0, 0.0]

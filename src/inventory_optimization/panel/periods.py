@@ -230,6 +230,15 @@ def is_holiday(dates: pd.Series, country: str, subdiv: str | None = None) -> np.
     return dates.dt.normalize().isin(known).to_numpy(dtype="float64")
 
 
+def month_has_holiday(dates: pd.Series, country: str, subdiv: str | None = None) -> np.ndarray:
+    """1.0 where the month of a date holds a public holiday in the country, else 0.0: a
+    month is labelled by its last day, which is rarely the holiday."""
+    dates = pd.to_datetime(dates)
+    years = range(int(dates.dt.year.min()), int(dates.dt.year.max()) + 1)
+    known = holiday_dates(country, years, subdiv).index.to_period("M")
+    return dates.dt.to_period("M").isin(known).to_numpy(dtype="float64")
+
+
 class OriginOutsideDataError(ValueError):
     """``protocol.origin`` names a date outside the panel."""
 
