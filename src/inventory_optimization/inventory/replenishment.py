@@ -109,7 +109,7 @@ def order_up_to_levels(
     return levels_out
 
 
-def max_cover(items: pd.DataFrame, settings: Mapping, period_days: int) -> np.ndarray:
+def max_cover(items: pd.DataFrame, settings: Mapping, period_days: float) -> np.ndarray:
     """Per series, the periods of demand a position may hold (:func:`max_cover_periods` of
     ``settings["max_cover_days"]``; ``inf`` when it is missing or null)."""
     return max_cover_periods(

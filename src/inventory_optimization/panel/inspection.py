@@ -671,7 +671,8 @@ def _lines_and_missing(frame: pd.DataFrame, result: TableInspection, keys: list[
     present = dates.notna().to_numpy()
     series = frame.groupby(keys, dropna=False, sort=False).ngroup()[present]
     frequency = result.frequency or "D"
-    periods = Frequency(frequency).period_end(dates[present])
+    period = Frequency(frequency)
+    periods = period.period_end(dates[present])
     pairs = pd.DataFrame({"s": series.to_numpy(), "p": periods.to_numpy()}).drop_duplicates()
     result.lines_per_period = float(present.sum() / len(pairs))
     order_lines = result.date.dates.has_times or result.order_id is not None
@@ -682,7 +683,7 @@ def _lines_and_missing(frame: pd.DataFrame, result: TableInspection, keys: list[
         frequency,
         order_lines=order_lines,
     )
-    if result.frequency == "D":
+    if result.frequency is not None and period.is_daily:
         records, counted = day_records(
             dates[present], frame.loc[present, result.order_id.column] if result.order_id else None
         )
