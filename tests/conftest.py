@@ -24,13 +24,16 @@ def shared_dataset(name: str) -> Path:
     return folder
 
 
-def run_kedro(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
-    """Run the project's Kedro CLI as a user would; fail with its output on error."""
+def run_kedro(
+    *args: str, timeout: int = 1800, cwd: Path = PROJECT_ROOT
+) -> subprocess.CompletedProcess:
+    """Run the project's Kedro CLI as a user would (in ``cwd``, by default the project); fail
+    with its output on error."""
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
     kedro = Path(sys.executable).with_name("kedro")
     result = subprocess.run(
         [str(kedro), *args],
-        cwd=PROJECT_ROOT,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,

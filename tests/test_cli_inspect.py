@@ -1,6 +1,6 @@
 """`inventory-optimization inspect FILE` as a user runs it (issue 12): on generated exports
-(daily order lines, weekly Thursday weeks as CSV and Parquet, a ';'-separated and a latin-1
-file) it prints a YAML block that parses, whose mapping the custom source builds a panel from,
+(daily order lines, weekly Thursday weeks as CSV and Parquet, monthly totals dated on the
+1st, a ';'-separated and a latin-1 file) it prints a YAML block that parses, whose mapping the custom source builds a panel from,
 under comment lines with the rows, dates and key cardinalities; an unreadable file is one
 line that says which option to pass."""
 
@@ -18,7 +18,7 @@ import yaml
 from inventory_optimization.datasets import RawTableDataset
 from inventory_optimization.sources import build_custom_panel
 from tests.conftest import PROJECT_ROOT
-from tests.data_engineering.test_inspection import daily_orders, weekly_totals
+from tests.data_engineering.test_inspection import daily_orders, monthly_totals, weekly_totals
 
 CLI = Path(sys.executable).with_name("inventory-optimization")
 
@@ -102,6 +102,28 @@ def test_weekly_thursday_weeks(tmp_path: Path, suffix: str):
     assert "writes a period without a sale as 0" in result.stdout
     panel = _builds(path, source)
     assert (panel["date"].dt.day_of_week == 3).all()
+
+
+def test_monthly_totals_dated_on_the_first(tmp_path: Path):
+    frame = monthly_totals(5, "start", 30)
+    path = tmp_path / "b2b_monthly.csv"
+    frame.to_csv(path, index=False)
+    result = _inspect(path)
+    header, printed = _printed(result)
+    source = printed["data_source"]
+    assert source["frequency"] == "ME"
+    assert source["key_columns"] == {"region": "Region", "item_id": "SKU"}
+    assert source["unit"] == "units per region-item-month"
+    assert "# 1.00 lines per series and month" in header
+    frequency_line = next(line for line in result.stdout.splitlines() if "frequency: ME" in line)
+    assert frequency_line.split("# ", 1)[1] == (
+        "monthly: its 30 dates are all on the 1st of a month, at least 28 days apart; each date "
+        "labels its month; the panel labels it by the month's last day (ME); frequency: auto "
+        "infers the same at each run"
+    )
+    assert "not supported" not in result.stdout
+    panel = _builds(path, source)
+    assert panel["date"].dt.is_month_end.all() and panel["date"].nunique() == 30
 
 
 def test_a_semicolon_file_needs_sep(tmp_path: Path):

@@ -11,6 +11,7 @@ from inventory_optimization.panel.cleaning import (
     MIN_LOG_SPREAD,
     clean_panel,
     complete_calendar,
+    discontinued_series,
     fill_unobserved,
     flag_outliers,
     handle_closed,
@@ -104,6 +105,32 @@ def test_complete_calendar_weekly_keeps_the_weekday():
     assert (completed["date"].dt.day_of_week == 4).all()
     assert series["is_observed"].tolist() == [True, False, False, True]
     assert series["store_id"].tolist() == ["1"] * 4
+
+
+def test_complete_calendar_monthly_runs_month_ends_to_the_panels_end():
+    raw = pd.DataFrame(
+        {
+            "series_id": ["a", "a", "b"],
+            "date": pd.to_datetime(["2023-11-30", "2024-03-31", "2024-01-31"]),
+            "demand": [5.0, 7.0, 2.0],
+        }
+    )
+    completed = complete_calendar(raw, "ME")
+    a = completed[completed["series_id"] == "a"]
+    assert a["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2023-11-30",
+        "2023-12-31",
+        "2024-01-31",
+        "2024-02-29",
+        "2024-03-31",
+    ]
+    assert a["is_observed"].tolist() == [True, False, False, False, True]
+    b = completed[completed["series_id"] == "b"]
+    assert b["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-31", "2024-02-29", "2024-03-31"]
+    # No sale in the last 45 days (two months, rounded up): b's last sale is two months back.
+    stopped = discontinued_series(completed, "ME", 45)
+    assert stopped["series_id"].tolist() == ["b"] and stopped["idle_periods"].tolist() == [2]
+    assert discontinued_series(completed, "ME", 61).empty
 
 
 # --- fill_unobserved --------------------------------------------------------------------------

@@ -422,3 +422,21 @@ def test_a_future_annual_closure_closes_the_live_model_input_rows(tmp_path):
     pd.testing.assert_frame_equal(
         plain.drop(columns="is_closed"), model_input.drop(columns="is_closed")
     )
+
+
+def test_a_month_is_closed_only_when_every_one_of_its_days_is():
+    dates = pd.to_datetime(["2024-02-29", "2024-04-30", "2024-05-31"] * 2)
+    series = ["a"] * 3 + ["b"] * 3
+    february = [f"2024-02-{day:02d}" for day in range(1, 30)]
+    april = [f"2024-04-{day:02d}" for day in range(1, 31)]
+    closures = {"dates": february, "series": {"b": april + ["2024-05-01"]}}
+    assert closed_mask(series, dates, "ME", closures).tolist() == [
+        True,  # February closed on all its 29 days
+        False,
+        False,
+        True,
+        True,  # b: all 30 days of April
+        False,  # one day of May is not the month
+    ]
+    # 28 of February's 29 days leave it open.
+    assert not closed_mask(["a"], dates[:1], "ME", {"dates": february[1:]}).any()

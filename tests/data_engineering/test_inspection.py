@@ -300,26 +300,114 @@ def test_a_declared_daily_frequency_on_weekly_dates_says_what_to_set(anchor):
         build_custom_panel(frame, mapping)
 
 
-def test_monthly_dates_are_refused_and_inspect_says_so():
-    frame = pd.DataFrame(
+def monthly_totals(seed: int, day: str, months: int, *, floor: int = 5) -> pd.DataFrame:
+    """One line per store, item and month, dated on the month's ``start`` (the 1st),
+    ``end`` (its last day) or ``mid`` (the 15th); sales from ``floor`` up."""
+    rng = np.random.default_rng(seed)
+    starts = pd.date_range("2021-11-01", periods=months, freq="MS")
+    dates = {
+        "start": starts,
+        "end": starts + pd.offsets.MonthEnd(0),
+        "mid": starts + pd.Timedelta(days=14),
+    }
+    rows = [
         {
-            "Month": [f"{d:%Y-%m-%d}" for d in pd.date_range("2023-01-01", periods=8, freq="MS")],
-            "SKU": ["a", "b"] * 4,
-            "Units": range(1, 9),
+            "Month": f"{date:%Y-%m-%d}",
+            "Region": f"R{group}",
+            "SKU": f"P{item:02d}",
+            "Units": int(rng.integers(floor, floor + 500)),
         }
-    )
+        for group in range(1, 3)
+        for item in range(1, 4)
+        for date in dates[day]
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("day", ["start", "end", "mid"])
+def test_monthly_totals_are_read_as_months_labelled_by_their_last_day(day):
+    frame = monthly_totals(0, day, 14)
     found = inspect_table(frame)
-    assert found.frequency is None
-    assert any("looks monthly" in note for note in found.notes)
-    message = (
-        "custom sales: column 'Month' looks monthly: its 8 dates are all on the day 1 of a "
-        "month, at least 28 days apart; monthly data is not supported yet (frequency D or "
-        "W-<DAY>): export daily lines or weekly totals."
+    assert found.frequency == "ME"
+    where = {"start": "1st of a month", "end": "last day of a month", "mid": "15th of a month"}
+    label = (
+        "months labelled by their last day (ME)"
+        if day == "end"
+        else "each date labels its month; the panel labels it by the month's last day (ME)"
     )
-    mapping = {"date_column": "Month", "key_columns": {"item_id": "SKU"}, "target_column": "Units"}
-    for frequency in ("auto", "D"):
-        with pytest.raises(DataValidationError, match=re.escape(message)):
-            build_custom_panel(frame, {**mapping, "frequency": frequency})
+    assert found.date.dates.describe_frequency() == (
+        f"monthly: its 14 dates are all on the {where[day]}, at least 28 days apart; {label}"
+    )
+    assert not any("monthly" in note for note in found.notes)
+    pasted = _pasted(frame)
+    assert pasted["data_source"]["frequency"] == "ME"
+    assert "# 1.00 lines per series and month" in inspect_table(frame).to_yaml("export.csv")
+    panel, _, summary = build_custom_panel(frame, pasted["data_source"])
+    assert summary.frequency == "ME" and summary.inferred["frequency_setting"] == "ME"
+    # Every date names its month: the panel holds the month ends, the units unchanged.
+    ends = pd.date_range("2021-11-30", periods=14, freq="ME")
+    for _, dates in panel.groupby("series_id")["date"]:
+        assert dates.tolist() == list(ends)
+    assert panel["demand"].sum() == frame["Units"].sum()
+    for setting in ("auto", "M"):
+        again, _, other = build_custom_panel(frame, {**pasted["data_source"], "frequency": setting})
+        pd.testing.assert_frame_equal(again, panel)
+        assert other.frequency == "ME"
+
+
+def test_frequency_auto_logs_one_readable_monthly_block(caplog):
+    frame = monthly_totals(2, "start", 12, floor=40)
+    mapping = {**_pasted(frame)["data_source"], "frequency": "auto", "sales_file": "b2b.csv"}
+    mapping["raw_dir"] = "data/01_raw/custom"
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        _, _, summary = build_custom_panel(frame, mapping)
+    blocks = [r.getMessage() for r in caplog.records if "Inferred from" in r.getMessage()]
+    assert blocks[0].splitlines()[:4] == [
+        "Inferred from data/01_raw/custom/b2b.csv (frequency: auto):",
+        "  frequency        ME (inferred, monthly: its 12 dates are all on the 1st of a month, at "
+        "least 28 days apart; each date labels its month; the panel labels it by the month's "
+        "last day (ME))",
+        "  series           6 series by region (2) x item_id (3)",
+        "  dates            2021-11-01 to 2022-10-01, 12 days",
+    ]
+    assert summary.inferred["frequency"] == "ME"
+
+
+@pytest.mark.parametrize("declared", ["D", "W-SUN", "W-MON"])
+def test_a_declared_daily_or_weekly_frequency_on_monthly_dates_says_what_to_set(declared):
+    frame = monthly_totals(1, "start", 8)
+    mapping = {**_pasted(frame)["data_source"], "frequency": declared}
+    with pytest.raises(DataValidationError) as error:
+        build_custom_panel(frame, mapping)
+    assert str(error.value) == (
+        f"custom sales: column 'Month' looks monthly but frequency '{declared}' is declared: "
+        "its 8 dates are all on the 1st of a month, at least 28 days apart; set frequency: ME "
+        "(months labelled by their last day) or auto in data_source."
+    )
+
+
+def test_weekly_totals_declared_monthly_are_refused():
+    frame = weekly_totals(0, "SUN", 1, 2, 10, price=False, promo=False, zeros=False, floor=3)
+    mapping = {**_pasted(frame)["data_source"], "frequency": "M"}
+    with pytest.raises(
+        DataValidationError,
+        match=re.escape(
+            "custom sales: column 'Week' looks weekly but frequency 'M' is declared: its 10 dates "
+            "are 7 days apart, all on Sundays; weekly totals cannot be summed into months (a week "
+            "can straddle two): set frequency: W-SUN in data_source, or export daily lines."
+        ),
+    ):
+        build_custom_panel(frame, mapping)
+
+
+def test_daily_lines_summed_into_months_drop_the_partial_months():
+    frame = daily_orders(0, 2, 75, price=False, promo=False)  # 1 March to 14 May 2024
+    mapping = {**_pasted(frame)["data_source"], "frequency": "ME"}
+    panel, _, summary = build_custom_panel(frame, mapping)
+    assert sorted(panel["date"].unique()) == list(pd.to_datetime(["2024-03-31", "2024-04-30"]))
+    assert summary.input_counts["partial_periods_dropped"] == 1
+    kept = pd.to_datetime(frame["Order Date"], format="%d/%m/%Y %H:%M") < "2024-05-01"
+    assert panel["demand"].sum() == frame.loc[kept, "Quantity"].sum()
 
 
 def test_three_weekly_dates_are_too_few_to_call_weeks():
@@ -341,8 +429,8 @@ def _refused(message: str, **override) -> None:
 def test_an_unknown_frequency_names_the_nearest_and_auto():
     _refused(
         "custom sales: frequency 'W-Sun' is not supported (did you mean 'W-SUN'?); set "
-        "frequency: auto (read from the dates), D or W-<DAY> (weeks labelled by that day) "
-        "in data_source.",
+        "frequency: auto (read from the dates), D, W-<DAY> (weeks labelled by that day) or "
+        "ME (months labelled by their last day; M also) in data_source.",
         frequency="W-Sun",
     )
 

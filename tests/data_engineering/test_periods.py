@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,7 +25,7 @@ def test_daily_frequency():
     assert (day.unit, day.season_label, day.parameter_block) == ("days", "weekday", "daily")
 
 
-@pytest.mark.parametrize("code", [c for c in SUPPORTED_FREQUENCIES if c != "D"])
+@pytest.mark.parametrize("code", [c for c in SUPPORTED_FREQUENCIES if c.startswith("W-")])
 def test_weekly_frequencies_name_their_anchor_day(code: str):
     week = Frequency(code)
     assert not week.is_daily
@@ -101,3 +104,130 @@ def test_an_origin_outside_the_data_names_the_valid_range(origin):
         f"protocol.origin {origin} is outside the data (2023-01-01 to 2024-06-30); set a date "
         "between 2023-01-01 and 2024-06-29, or origin: auto (the last 28 days)."
     )
+
+
+# --- months: labelled by their last day, moved by calendar months --------------------------------
+
+
+def _days(*texts: str) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(pd.to_datetime(list(texts), format="ISO8601"))
+
+
+def test_monthly_frequency_is_written_me_or_m_and_counts_months():
+    month = Frequency("M")
+    assert month == Frequency("ME") == Frequency.of("ME") and month.code == str(month) == "ME"
+    assert month.is_monthly and not (month.is_daily or month.is_weekly)
+    assert month.weekday is None
+    assert (month.season_length, month.periods_per_year) == (12, 12.0)
+    assert (month.unit, month.season_label, month.parameter_block) == (
+        "months",
+        "month of year",
+        "monthly",
+    )
+    assert month.labels == "months labelled by their last day"
+    # Settings stated in days become whole months, rounded up: a week's lead time is a month.
+    periods = [math.ceil(days / month.days_per_period) for days in (1, 7, 30, 31, 45, 61, 91)]
+    assert periods == [1, 1, 1, 2, 2, 3, 3]
+    with pytest.raises(ValueError, match="monthly periods have no fixed step; use Frequency"):
+        _ = month.step
+
+
+def test_month_start_and_mid_month_dates_label_their_month_by_its_last_day():
+    stamps = pd.Series(
+        pd.to_datetime(
+            ["2024-02-01", "2024-02-15 10:30", "2024-02-29", "2023-02-01", "2023-12-31 23:59"],
+            format="ISO8601",
+        )
+    )
+    month = Frequency("ME")
+    assert month.period_end(stamps).dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-02-29",
+        "2024-02-29",
+        "2024-02-29",
+        "2023-02-28",
+        "2023-12-31",
+    ]
+    assert month.period_start(stamps).dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-02-01",
+        "2024-02-01",
+        "2024-02-01",
+        "2023-02-01",
+        "2023-12-01",
+    ]
+    assert month.season_position(month.period_end(stamps)).tolist() == [2, 2, 2, 2, 12]
+
+
+def test_shifting_months_crosses_year_ends_and_lands_on_februarys_last_day():
+    month = Frequency("ME")
+    november = pd.Timestamp("2023-11-30")
+    assert [month.shift(november, n) for n in range(1, 5)] == list(
+        _days("2023-12-31", "2024-01-31", "2024-02-29", "2024-03-31")
+    )
+    assert month.shift(pd.Timestamp("2024-03-31"), -1) == pd.Timestamp("2024-02-29")
+    assert month.shift(pd.Timestamp("2023-03-31"), -1) == pd.Timestamp("2023-02-28")
+    assert month.shift(pd.Timestamp("2024-02-29"), 12) == pd.Timestamp("2025-02-28")
+    assert month.shift(pd.Timestamp("2024-01-31"), -13) == pd.Timestamp("2022-12-31")
+    # Vectorized: an index by one count, a Series (index kept) by one count per date.
+    ends = _days("2024-01-31", "2024-12-31")
+    assert month.shift(ends, 2).equals(_days("2024-03-31", "2025-02-28"))
+    series = pd.Series(ends, index=["a", "b"])
+    shifted = month.shift(series, np.array([1, -10]))
+    assert shifted.index.tolist() == ["a", "b"]
+    assert shifted.tolist() == list(_days("2024-02-29", "2024-02-29"))
+
+
+def test_months_between_two_month_ends_and_the_range_between_them():
+    month = Frequency("ME")
+    first, last = pd.Timestamp("2023-11-30"), pd.Timestamp("2025-02-28")
+    assert month.periods_between(first, last) == 15
+    assert month.periods_between(last, first) == -15
+    ends = pd.Series(_days("2024-02-29", "2025-02-28"), index=["x", "y"])
+    assert month.periods_between(ends, last).to_dict() == {"x": 12, "y": 0}
+    grid = month.date_range(first, last)
+    assert len(grid) == 16 and grid[3] == pd.Timestamp("2024-02-29")
+    assert (month.periods_between(first, grid) == np.arange(16)).all()
+    assert [month.shift(first, n) for n in range(16)] == list(grid)
+    assert month.is_on_grid(grid).all()
+    assert month.is_on_grid(_days("2024-02-28", "2024-03-01", "2024-03-31 12:00")).tolist() == [
+        False,
+        False,
+        False,
+    ]
+
+
+@pytest.mark.parametrize("code", ["D", "W-SUN"])
+def test_days_and_weeks_move_by_their_fixed_step(code: str):
+    period = Frequency(code)
+    first = pd.Timestamp("2024-01-07")  # a Sunday
+    grid = period.date_range(first, first + 20 * period.step)
+    assert grid.equals(pd.date_range(first, periods=21, freq=period.step))
+    assert period.shift(first, 20) == grid[-1] == first + 20 * period.step
+    assert (period.shift(grid.to_numpy(), -np.arange(21)) == first.to_datetime64()).all()
+    assert period.periods_between(first, grid[-1]) == 20
+    assert period.is_on_grid(grid).all()
+    assert period.is_on_grid(grid + pd.Timedelta(hours=6)).sum() == 0
+
+
+def test_monthly_auto_origin_and_a_snapped_one():
+    origin, note = protocol_origin({"horizon": 6}, "2020-01-31", "2024-12-31", "ME")
+    assert origin == pd.Timestamp("2024-06-30")
+    assert note.startswith("protocol.origin auto: 2024-06-30, the last 6 months of the data")
+    origin, note = protocol_origin(
+        {"horizon": 6, "origin": "2024-03-15"}, "2020-01-31", "2024-12-31", "M"
+    )
+    assert origin == pd.Timestamp("2024-02-29")
+    assert note == (
+        "protocol.origin 2024-03-15 is not a period of the panel (months labelled by their last "
+        "day): snapped back to 2024-02-29, the latest on or before it"
+    )
+    with pytest.raises(
+        OriginOutsideDataError, match="set a date between 2020-01-31 and 2024-11-30"
+    ):
+        protocol_origin({"horizon": 6, "origin": "2025-01-15"}, "2020-01-31", "2024-12-31", "ME")
+
+
+def test_a_month_holds_a_holiday_on_any_of_its_days():
+    month_ends = pd.Series(pd.to_datetime(["2024-03-31", "2024-04-30", "2024-12-31"]))
+    # GB: Good Friday 29 March, nothing in April, Christmas; the month ends are no holidays.
+    assert is_holiday(month_ends, "GB", frequency="ME").tolist() == [1.0, 0.0, 1.0]
+    assert is_holiday(month_ends, "GB").tolist() == [0.0, 0.0, 0.0]

@@ -219,9 +219,22 @@ def test_check_frequency_refuses_times_of_day_in_daily_data():
 
 
 def test_check_frequency_refuses_unsupported_frequency():
-    dates = pd.Series(pd.to_datetime(["2015-01-31"]))
-    with pytest.raises(DataValidationError, match=r"x: frequency 'M' is not supported"):
-        check_frequency(dates, "M", "x")
+    dates = pd.Series(pd.to_datetime(["2015-03-31"]))
+    with pytest.raises(DataValidationError, match=r"x: frequency 'QE' is not supported"):
+        check_frequency(dates, "QE", "x")
+
+
+@pytest.mark.parametrize("code", ["ME", "M"])
+def test_check_frequency_wants_monthly_dates_on_the_months_last_day(code):
+    check_frequency(pd.Series(pd.to_datetime(["2024-01-31", "2024-02-29"])), code, "x")
+    dates = pd.Series(pd.to_datetime(["2024-01-31", "2024-02-28", "2024-03-01"]))
+    with pytest.raises(DataValidationError) as error:
+        check_frequency(dates, code, "x")
+    assert str(error.value) == (
+        f"x: column 'date' has 2 of 3 rows off the declared frequency '{code}' (e.g. "
+        "'2024-02-28 00:00 (Wed)', '2024-03-01 00:00 (Fri)'); declare the frequency the dates "
+        "are on."
+    )
 
 
 # --- the panel contract -----------------------------------------------------------------------

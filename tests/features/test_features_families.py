@@ -414,3 +414,29 @@ def test_weekly_is_month_end_flags_the_week_containing_the_last_day():
     flagged = table.index[table["is_month_end"] == 1].strftime("%Y-%m-%d").tolist()
     # Jun 30 -> week ending Jul 6; Jul 31 -> Aug 3; Aug 31 -> Aug 31; Sep 30 -> Oct 5.
     assert flagged == ["2012-07-06", "2012-08-03", "2012-08-31", "2012-10-05"]
+
+
+def test_monthly_calendar_counts_the_months_days_and_holidays():
+    dates = pd.date_range("2023-11-30", "2024-05-31", freq="ME")
+    table = calendar_table(dates, "ME", "GB", [15, -1])
+    # What changes from month to month; day, week and payday positions would be constant.
+    assert table.columns.tolist() == [
+        "month",
+        "quarter",
+        "days_in_month",
+        "working_days",
+        "public_holidays",
+        "is_public_holiday",
+        "days_to_next_holiday",
+        "days_since_last_holiday",
+    ]
+    assert table["days_in_month"].tolist() == [30, 31, 31, 29, 31, 30, 31]
+    # GB-wide: 25-26 Dec, 1 Jan, Good Friday 29 Mar, 6 and 27 May (Easter Monday is not).
+    assert table["public_holidays"].tolist() == [0, 2, 1, 0, 1, 0, 2]
+    assert table["is_public_holiday"].tolist() == [0, 1, 1, 0, 1, 0, 1]
+    # Monday to Friday less the holidays on them: December 2023 has 21 weekdays, 2 holidays.
+    assert table["working_days"].tolist() == [22, 19, 22, 21, 20, 22, 21]
+    assert table.loc["2023-12-31", "days_to_next_holiday"] == 1
+    without = calendar_table(dates, "ME", None)
+    assert without.columns.tolist() == ["month", "quarter", "days_in_month", "working_days"]
+    assert without["working_days"].tolist() == [22, 21, 23, 21, 21, 22, 23]

@@ -43,8 +43,8 @@ def forecast_origins(
     """``count`` origins every ``step`` periods ending at the protocol origin, the
     cross-validation fold origins, and the live origin (the panel's last date) from which the
     plan's forecast is made."""
-    period = Frequency.of(frequency).step
-    history = [protocol_origin - k * step * period for k in range(count)]
+    period = Frequency.of(frequency)
+    history = [period.shift(protocol_origin, -k * step) for k in range(count)]
     return pd.DatetimeIndex(sorted({*history, *map(pd.Timestamp, fold_origins), panel_end}))
 
 
@@ -64,22 +64,22 @@ def check_origins(
     outside the panel or off its grid, and origins (history and CV folds) before its start."""
     period = Frequency.of(frequency)
     first, last, origin = pd.Timestamp(first_date), pd.Timestamp(last_date), protocol_origin
-    available = int((last - first) / period.step) + 1
+    available = int(period.periods_between(first, last)) + 1
     span = f"{first.date()} to {last.date()}"
-    if not first <= origin <= last or (origin - first) % period.step:
+    if not first <= origin <= last or not period.is_on_grid(origin):
         raise HistoryTooShortError(
-            f"protocol.origin {origin.date()} is not a period of the panel ({span}, "
-            f"{available} {period.unit}, one every {period.days_per_period} day(s)); set "
-            f"protocol.origin to a date of the panel between {first.date()} and {last.date()}."
+            f"protocol.origin {origin.date()} is not a period of the panel ({span}: "
+            f"{available} {period.labels}); set protocol.origin to a date of the panel between "
+            f"{first.date()} and {last.date()}."
         )
     earliest = origins.min()
     if earliest < first:
-        needed = int((last - earliest) / period.step) + 1
+        needed = int(period.periods_between(earliest, last)) + 1
         raise HistoryTooShortError(
             f"The panel holds {available} {period.unit} ({span}), but the configured origins "
             f"need {needed}: the earliest, {earliest.date()}, is before the data starts; lower "
             f"features.origins.{block}.count or .step, cross_validation.n_folds or .step, or "
-            f"set protocol.origin later."
+            f"set protocol.origin later (under origin: auto, a shorter protocol.horizon)."
         )
 
 
@@ -87,8 +87,8 @@ def fold_origins(
     protocol_origin: pd.Timestamp, frequency: str, n_folds: int, step: int
 ) -> list[pd.Timestamp]:
     """Origins of the rolling cross-validation folds, latest first, before the protocol's."""
-    period = Frequency.of(frequency).step
-    return [pd.Timestamp(protocol_origin) - k * step * period for k in range(1, n_folds + 1)]
+    period = Frequency.of(frequency)
+    return [period.shift(pd.Timestamp(protocol_origin), -k * step) for k in range(1, n_folds + 1)]
 
 
 def _horizon_column(grid: Grid, catalog: FeatureCatalog) -> dict[str, np.ndarray]:

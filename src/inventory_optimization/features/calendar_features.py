@@ -40,11 +40,14 @@ def calendar_table(
     country: str | None,
     paydays: Sequence[int] = (),
 ) -> pd.DataFrame:
-    """One row per date of the axis. For weekly data a flag is set when any day of the week
-    (the 7 days ending on the date) has it, and distances count from the week's last day."""
+    """One row per date of the axis. For weekly and monthly data a flag is set when any day
+    of the period (the 7 days ending on the date, or the month) has it, and distances count
+    from the period's last day. Monthly data gets what a month's total depends on instead of
+    day and week positions: its days, working days and holidays (see ``_monthly_columns``)."""
     frequency = Frequency.of(frequency)
     span = frequency.days_per_period
-    days = pd.date_range(dates.min() - pd.Timedelta(days=span - 1), dates.max(), freq="D")
+    first_day = frequency.period_start(pd.Series(dates[:1])).iloc[0]
+    days = pd.date_range(first_day, dates.max(), freq="D")
     day_of_month = days.day.to_numpy()
     payday = np.zeros(len(days), dtype=bool)
     for value in paydays:
@@ -60,6 +63,8 @@ def calendar_table(
             daily[f"is_{name}"] = days.isin(event_days).astype(float)
         christmas = retail_events(years)["christmas"]
         daily["days_to_christmas"] = _days_to_next(days, christmas)
+    if frequency.is_monthly:
+        return _monthly_columns(daily, dates, frequency)
     flags = [c for c in daily if c == "is_payday" or c.startswith("is_")]
     if span > 1:
         if "is_public_holiday" in daily:
@@ -82,6 +87,36 @@ def calendar_table(
     return table.astype("float64")
 
 
+def _monthly_columns(
+    daily: pd.DataFrame, dates: pd.DatetimeIndex, frequency: Frequency
+) -> pd.DataFrame:
+    """Per month: month and quarter, its days and working days (Monday to Friday less public
+    holidays: B2B orders follow them), and with a country its public holidays (how many,
+    whether any) and the holiday distances from its last day. Paydays, month starts and
+    month ends fall in every month, so they tell months nothing."""
+    days = daily.index
+    holiday = daily.get("is_public_holiday", pd.Series(0.0, index=days))
+    per_day = pd.DataFrame(
+        {
+            "days_in_month": 1.0,
+            "working_days": ((days.day_of_week < 5) & (holiday == 0)).astype(float),
+        },
+        index=days,
+    )
+    if "is_public_holiday" in daily:
+        per_day["public_holidays"] = holiday
+    months = frequency.period_end(days.to_series()).to_numpy()
+    totals = per_day.groupby(months).sum().reindex(dates)
+    table = pd.DataFrame(
+        {"month": dates.month.to_numpy(), "quarter": dates.quarter.to_numpy()}, index=dates
+    ).join(totals)
+    if "is_public_holiday" in daily:
+        table["is_public_holiday"] = (table["public_holidays"] > 0).astype(float)
+        for column in ("days_to_next_holiday", "days_since_last_holiday"):
+            table[column] = daily[column].reindex(dates).to_numpy()
+    return table.astype("float64")
+
+
 CALENDAR_DESCRIPTIONS = {
     "day_of_week": "weekday of the target date (0 = Monday)",
     "is_weekend": "target date is a Saturday or Sunday",
@@ -101,6 +136,9 @@ CALENDAR_DESCRIPTIONS = {
     "is_easter": "target period contains a day from Good Friday to Easter Monday",
     "is_thanksgiving": "target period contains a day of the Thanksgiving weekend (Thu-Mon)",
     "days_to_christmas": "days from the target date to the next Christmas Day (capped at 366)",
+    "days_in_month": "days in the target month",
+    "working_days": "Monday to Friday days of the target month that are not public holidays",
+    "public_holidays": "public holidays in the target month (holidays package)",
 }
 
 

@@ -56,10 +56,9 @@ class Grid:
         frequency: Frequency,
         closures: Mapping | None = None,
     ) -> None:
-        step = frequency.step
         panel_end = panel[DATE].max()
-        dates = pd.date_range(
-            panel[DATE].min(), max(panel_end, origins.max() + horizon * step), freq=step
+        dates = frequency.date_range(
+            panel[DATE].min(), max(panel_end, frequency.shift(origins.max(), horizon))
         )
         series = pd.Index(sorted(panel[SERIES_ID].unique()), name=SERIES_ID)
         origin_pos = dates.get_indexer(origins)

@@ -14,9 +14,15 @@ class WideIndex:
 
     def __init__(self, panel: pd.DataFrame, dates: pd.DatetimeIndex, series: pd.Index) -> None:
         self.shape = (len(dates), len(series))
-        # Dates sit on a regular grid: their row is the number of steps from the first date.
-        step = dates[1] - dates[0] if len(dates) > 1 else pd.Timedelta(days=1)
-        self.rows = ((panel[DATE].to_numpy() - dates[0].to_datetime64()) // step).astype("int64")
+        # Each panel date is on the axis (the panel's own grid); months vary in length, so a
+        # row is looked up, not computed from a fixed step.
+        self.rows = dates.get_indexer(panel[DATE]).astype("int64")
+        if (self.rows < 0).any():
+            off = panel.loc[self.rows < 0, DATE]
+            raise ValueError(
+                f"{len(off)} of {len(panel)} panel rows have a date off the axis "
+                f"({dates[0].date()} to {dates[-1].date()}), e.g. {off.iloc[0].date()}"
+            )
         self.cols = pd.Categorical(panel[SERIES_ID], categories=series).codes.astype("int64")
 
     def matrix(self, values: pd.Series | np.ndarray) -> np.ndarray:

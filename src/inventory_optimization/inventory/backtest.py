@@ -123,7 +123,7 @@ def run_backtest(
     settings: Mapping,
     periods_per_year: float,
     on_hand: pd.Series | None = None,
-    period_days: int | None = None,
+    period_days: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """KPIs per policy and series (plus ``series_id == "ALL"``) and the trajectories.
 

@@ -36,7 +36,9 @@ ITEM_COLUMNS = [
 ]
 
 
-def item_parameters(attributes: pd.DataFrame, defaults: Mapping, period_days: int) -> pd.DataFrame:
+def item_parameters(
+    attributes: pd.DataFrame, defaults: Mapping, period_days: float
+) -> pd.DataFrame:
     """Per series economics: the data's own columns where it has them (the built-in items),
     the documented defaults elsewhere. Lead time and shelf life in days become periods."""
     series = attributes.drop_duplicates("series_id").set_index("series_id")
@@ -104,7 +106,7 @@ def leftover_value(items: pd.DataFrame, cycle: np.ndarray, periods_per_year: flo
     )
 
 
-def settings_in_periods(inventory: Mapping, period_days: int) -> tuple[dict, list[str]]:
+def settings_in_periods(inventory: Mapping, period_days: float) -> tuple[dict, list[str]]:
     """The inventory settings stated in days, in whole periods of the data's frequency, and
     one ``name d days = n <periods>`` line each for the log.
 

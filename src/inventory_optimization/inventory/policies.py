@@ -169,7 +169,7 @@ def batch_quantity(
 
 def max_cover_periods(
     max_cover_days: float | None,
-    period_days: int,
+    period_days: float,
     lead_time: np.ndarray | int,
     review_period: np.ndarray | int,
     shelf_life: np.ndarray | float = np.inf,

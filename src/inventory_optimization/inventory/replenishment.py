@@ -109,7 +109,7 @@ def order_up_to_levels(
     return levels_out
 
 
-def max_cover(items: pd.DataFrame, settings: Mapping, period_days: int) -> np.ndarray:
+def max_cover(items: pd.DataFrame, settings: Mapping, period_days: float) -> np.ndarray:
     """Per series, the periods of demand a position may hold (:func:`max_cover_periods` of
     ``settings["max_cover_days"]``; ``inf`` when it is missing or null)."""
     return max_cover_periods(
@@ -182,8 +182,9 @@ def plan_orders(
     positions: pd.DataFrame,
     settings: Mapping,
     periods_per_year: float,
-    period_days: int,
+    period_days: float,
     not_planned: Mapping[str, str] | None = None,
+    as_of_date: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Today's order per series: levels from the forecast, the position, packs and MOQ, then
     the shared budget / capacity (MILP) when set.
@@ -191,12 +192,16 @@ def plan_orders(
     ``not_planned`` maps series that get no order (e.g. discontinued) to the reason; they are
     listed after the planned series with their position, ``order_qty`` 0 and that reason in
     ``status`` (``planned`` for the others), so the plan always has every series.
+    ``as_of_date`` is the decision date (the forecast's origin); without it, ``period_days``
+    days before each series' first forecast date, which only a day or a week has exactly.
     """
     not_planned = dict(not_planned or {})
     held = positions[positions["series_id"].isin(not_planned)]
     forecast = forecast[~forecast["series_id"].isin(not_planned)]
     positions = positions[~positions["series_id"].isin(not_planned)]
     planned = _plan_series(forecast, items, positions, settings, periods_per_year, period_days)
+    if as_of_date is not None:
+        planned["as_of_date"] = pd.Timestamp(as_of_date).as_unit("ns")
     planned["status"] = "planned"
     if not not_planned:
         return planned
@@ -213,7 +218,7 @@ def _plan_series(
     positions: pd.DataFrame,
     settings: Mapping,
     periods_per_year: float,
-    period_days: int,
+    period_days: float,
 ) -> pd.DataFrame:
     forecast = validate_quantiles(without_returns(forecast))
     cube, levels, series, dates = quantile_array(forecast)

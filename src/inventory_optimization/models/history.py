@@ -17,9 +17,8 @@ class DemandHistory:
     sale of zero."""
 
     def __init__(self, panel: pd.DataFrame, frequency: str, until: pd.Timestamp | None = None):
-        step = Frequency.of(frequency).step
         end = max(panel[DATE].max(), until) if until is not None else panel[DATE].max()
-        self.dates = pd.date_range(panel[DATE].min(), end, freq=step)
+        self.dates = Frequency.of(frequency).date_range(panel[DATE].min(), end)
         self.series = pd.Index(sorted(panel[SERIES_ID].unique()), name=SERIES_ID)
         index = WideIndex(panel, self.dates, self.series)
         self.values = index.matrix(panel[DEMAND].where(known_demand(panel) & ~panel[IS_CLOSED]))

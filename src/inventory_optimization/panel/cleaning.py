@@ -30,13 +30,13 @@ def complete_calendar(
     Rows that existed get ``is_observed = True``; inserted rows carry NaN in every other column
     except ``static_columns`` (the series' keys), which are copied from the series.
     """
-    step = Frequency.of(frequency).step
+    period = Frequency.of(frequency)
     bounds = frame.groupby(SERIES_ID, sort=True, observed=True)[DATE].agg(["min", "max"])
     bounds["max"] = frame[DATE].max() if through is None else pd.Timestamp(through)
-    counts = ((bounds["max"] - bounds["min"]) // step).astype("int64").to_numpy() + 1
+    counts = period.periods_between(bounds["min"], bounds["max"]).astype("int64").to_numpy() + 1
     series = np.repeat(bounds.index.to_numpy(), counts)
     offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    dates = np.repeat(bounds["min"].to_numpy(), counts) + offsets * step.to_timedelta64()
+    dates = period.shift(np.repeat(bounds["min"].to_numpy(), counts), offsets)
     grid = pd.DataFrame({SERIES_ID: series, DATE: dates})
 
     observed = frame.assign(**{IS_OBSERVED: True})
@@ -68,8 +68,8 @@ def discontinued_series(
     sold = panel[panel[IS_OBSERVED] & (panel[DEMAND] > 0)]
     groups = panel.groupby(SERIES_ID, sort=True, observed=True)[DATE]
     last_sale = sold.groupby(SERIES_ID, observed=True)[DATE].max().reindex(groups.min().index)
-    since = last_sale.fillna(groups.min() - period.step)
-    idle = ((end - since) // period.step).astype("int64")
+    since = last_sale.fillna(period.shift(groups.min(), -1))
+    idle = period.periods_between(since, end).astype("int64")
     stopped = idle[idle >= threshold]
     return pd.DataFrame(
         {

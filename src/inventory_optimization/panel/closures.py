@@ -122,7 +122,8 @@ def closed_mask(
 ) -> np.ndarray:
     """Which (series, period) rows ``closures`` close: ``dates`` (ISO days closed for every
     series), ``annual`` (``MM-DD`` days closed every year) and ``series`` (series id -> ISO
-    days). A period is closed when every one of its days is (a week: all seven)."""
+    days). A period is closed when every one of its days is (a week: all seven; a month: all
+    of its days)."""
     dates = pd.DatetimeIndex(dates)
     everywhere = pd.DatetimeIndex(pd.to_datetime(list(closures.get("dates") or [])))
     annual = [int(day[:2]) * 100 + int(day[3:]) for day in closures.get("annual") or []]
@@ -136,8 +137,10 @@ def closed_mask(
         days = pd.to_datetime([day for days in by_series.values() for day in days])
         pairs = pd.MultiIndex.from_arrays([owners, days])
         concerned = np.isin(series, list(by_series))
+    period = Frequency.of(frequency)
+    first_day = pd.DatetimeIndex(period.period_start(pd.Series(dates)))
     shut = np.ones(len(dates), dtype=bool)
-    for back in range(Frequency.of(frequency).days_per_period):
+    for back in range(period.max_days_per_period):
         day = dates - pd.Timedelta(days=back)
         closed = day.isin(everywhere)
         if annual:
@@ -145,5 +148,7 @@ def closed_mask(
         if pairs is not None and concerned.any():
             rows = pd.MultiIndex.from_arrays([series[concerned], day[concerned]])
             closed[concerned] |= rows.isin(pairs)
-        shut &= closed
+        # A day before the period's first (the 31st day back from a 30-day month's end)
+        # belongs to the period before: it keeps nothing open.
+        shut &= closed | (day < first_day)
     return shut

@@ -17,7 +17,9 @@ with ``camelCase``, ``_`` and ``-`` split into words):
 - **frequency**: at least ``MIN_DATES_FOR_PATTERN`` distinct days, all on one weekday and
   every gap a multiple of 7 days: weekly ``W-<DAY>``; fewer dates, or any other spacing:
   daily ``D`` (order lines with times of day are daily); dates all on one day of the month
-  (or all month ends), at least 28 days apart: monthly, which the panel does not support.
+  (or all month ends), at least 28 days apart: monthly ``ME``.
+- **month label**: a monthly date names its month, whichever day it is on (the 1st usually
+  starts it); the panel labels the month by its last day (``ME``), as weeks by theirs.
 - **week label**: a weekly date is the week's label in the panel (``W-<DAY>``: weeks
   labelled by that day). Mondays usually start a week (ISO), other days usually end one
   (Sunday ends an ISO week, retail weeks end on Friday or Saturday): a convention, not a
@@ -64,9 +66,8 @@ import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
 from .closures import MIN_EXPECTED_RECORDS, ClosedDays, day_records, detect_closed_days
-from .periods import WEEKDAYS, Frequency
+from .periods import MONTHLY, WEEKDAY_NAMES, WEEKDAYS, Frequency
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # Distinct dates needed before a weekly pattern counts as evidence: with 4 daily dates the
 # chance that all fall on one weekday 7 days apart is below 0.3 %.
 MIN_DATES_FOR_PATTERN = 4
@@ -137,9 +138,12 @@ class DateInspection:
 
     @property
     def suggested_frequency(self) -> str | None:
-        """``W-<DAY>`` for weekly-looking dates, ``D`` for other dates, None for one day."""
+        """``W-<DAY>`` for weekly-looking dates, ``ME`` for monthly-looking ones, ``D`` for
+        other dates, None for one day."""
         if self.looks_weekly:
             return f"W-{self.weekday_code}"
+        if self.looks_monthly:
+            return MONTHLY
         return None if self.step_days is None else "D"
 
     def describe(self) -> str:
@@ -155,7 +159,10 @@ class DateInspection:
         return text
 
     def describe_monthly(self) -> str:
-        where = "month ends" if self.month_ends else f"day {self.monthday} of a month"
+        """E.g. ``its 48 dates are all on the 1st of a month, at least 28 days apart``."""
+        where = (
+            "last day of a month" if self.month_ends else f"{_ordinal(self.monthday)} of a month"
+        )
         return f"its {self.dates} dates are all on the {where}, at least 28 days apart"
 
     @property
@@ -171,6 +178,13 @@ class DateInspection:
         Thursdays; weeks labelled by their last day, Thursday``."""
         if self.step_days is None:
             return f"{self.describe()}: too few to tell a frequency (a panel needs 2 periods)"
+        if self.looks_monthly:
+            label = (
+                "each date labels its month; the panel labels it by the month's last day (ME)"
+                if not self.month_ends
+                else "months labelled by their last day (ME)"
+            )
+            return f"monthly: {self.describe_monthly()}; {label}"
         if self.looks_weekly:
             day = WEEKDAY_NAMES[self.weekday]
             label = (
@@ -188,6 +202,12 @@ class DateInspection:
                 f"frequency: W-{self.weekday_code} if they are)"
             )
         return f"daily: {self.describe()}"
+
+
+def _ordinal(day: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... 11th, 21st, 31st."""
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
 
 
 def inspect_dates(dates: pd.Series) -> DateInspection:
@@ -307,8 +327,8 @@ def infer_missing_periods(
     positive = values[values > 0]
     smallest = float(positive.min()) if len(positive) else None
     pairs = pd.DataFrame({"s": series.to_numpy(), "p": periods.to_numpy()}).drop_duplicates()
-    step = Frequency(frequency).step
-    spans = ((pairs["p"].max() - pairs.groupby("s")["p"].min()) // step + 1).sum()
+    period = Frequency(frequency)
+    spans = (period.periods_between(pairs.groupby("s")["p"].min(), pairs["p"].max()) + 1).sum()
     missing_share = float(1 - len(pairs) / spans) if spans else 0.0
     zeros = f"share of zero lines {zero_share:.3f}"
     sale = "" if smallest is None else f", smallest sale {smallest:g}"
@@ -582,12 +602,6 @@ def _find_date(frame: pd.DataFrame, free: list[str], result: TableInspection) ->
     free.remove(result.date.column)
     inspection = result.date.dates
     result.frequency = inspection.suggested_frequency
-    if inspection.looks_monthly:
-        result.frequency = None
-        result.notes.append(
-            f"'{result.date.column}' looks monthly ({inspection.describe_monthly()}); "
-            f"monthly data is not supported yet: export daily lines or weekly totals"
-        )
     result.notes += [
         f"'{d.column}' also holds dates (not mapped)" for d in dates if d is not result.date
     ]
@@ -688,7 +702,8 @@ def _lines_and_missing(frame: pd.DataFrame, result: TableInspection, keys: list[
     present = dates.notna().to_numpy()
     series = frame.groupby(keys, dropna=False, sort=False).ngroup()[present]
     frequency = result.frequency or "D"
-    periods = Frequency(frequency).period_end(dates[present])
+    period = Frequency(frequency)
+    periods = period.period_end(dates[present])
     pairs = pd.DataFrame({"s": series.to_numpy(), "p": periods.to_numpy()}).drop_duplicates()
     result.lines_per_period = float(present.sum() / len(pairs))
     order_lines = result.date.dates.has_times or result.order_id is not None
@@ -699,7 +714,7 @@ def _lines_and_missing(frame: pd.DataFrame, result: TableInspection, keys: list[
         frequency,
         order_lines=order_lines,
     )
-    if result.frequency == "D":
+    if result.frequency is not None and period.is_daily:
         records, counted = day_records(
             dates[present], frame.loc[present, result.order_id.column] if result.order_id else None
         )
@@ -742,7 +757,7 @@ def _block(indent: int, key: str, roles: Mapping[str, Role], empty_why: str) -> 
 def render_yaml(result: TableInspection, source: str, load_args: dict) -> str:
     """The ready-to-paste ``data_source`` block (and the cleaning suggestion), with a comment
     per line saying why, under a header of comment lines: rows, dates, key cardinalities."""
-    period = "week" if result.frequency and result.frequency.startswith("W") else "day"
+    period = Frequency(result.frequency or "D").unit[:-1]
     header = [f"# inventory-optimization inspect {source}"]
     header.append(f"# {result.rows} rows; columns: {', '.join(result.columns)}")
     if result.date is not None:
@@ -766,9 +781,7 @@ def render_yaml(result: TableInspection, source: str, load_args: dict) -> str:
     lines = ["data_source:", _line(1, "kind", "custom")]
     if result.date is not None:
         frequency_why = result.date.dates.describe_frequency()
-        if result.frequency is None and result.date.dates.looks_monthly:
-            frequency_why = "monthly is not supported yet (see the note above)"
-        elif result.frequency:
+        if result.frequency:
             frequency_why += "; frequency: auto infers the same at each run"
     else:
         frequency_why = "no date column found"
@@ -803,7 +816,8 @@ def render_yaml(result: TableInspection, source: str, load_args: dict) -> str:
             _line(1, "order_id_column", _scalar(result.order_id.column), result.order_id.reason)
         )
         lines.append(_line(1, "duplicate_lines", "drop", "lines repeating an earlier one exactly"))
-    if result.frequency and result.frequency.startswith("W") and result.date.dates.has_times:
+    weekly = result.frequency is not None and Frequency(result.frequency).is_weekly
+    if weekly and result.date.dates.has_times:
         lines.append(_line(1, "partial_periods", "drop", "a part-week at either end"))
     if result.closed is not None:
         found = result.closed

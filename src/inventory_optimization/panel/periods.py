@@ -1,9 +1,11 @@
 """Time in the panel: its frequency and the public holidays, asked by every pipeline.
 
-A panel has one regular frequency, ``D`` (days) or ``W-<DAY>`` (weeks labelled by their last
-day). Everything that depends on it (the step between periods, the season length, how many
-periods make a year, the unit printed in logs, the feature block of the parameters) is a
-property of :class:`Frequency`, so no other module compares frequency strings.
+A panel has one regular frequency: ``D`` (days), ``W-<DAY>`` (weeks labelled by their last
+day) or ``ME`` (months labelled by their last day; ``M`` is accepted and read as ``ME``).
+Everything that depends on it (moving along the grid, counting periods, the season length,
+how many periods make a year, the unit printed in logs, the feature block of the parameters)
+is a property or an operation of :class:`Frequency`, so no other module compares frequency
+strings or adds a fixed step to a date: a month has no fixed length.
 """
 
 from __future__ import annotations
@@ -15,20 +17,52 @@ import numpy as np
 import pandas as pd
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-SUPPORTED_FREQUENCIES = ("D", *(f"W-{day}" for day in WEEKDAYS))
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHLY = "ME"
+SUPPORTED_FREQUENCIES = ("D", *(f"W-{day}" for day in WEEKDAYS), MONTHLY)
+# Codes a user may write for a supported frequency: pandas' older month-end alias.
+FREQUENCY_ALIASES = {"M": MONTHLY}
+FREQUENCY_CODES = (*SUPPORTED_FREQUENCIES, *FREQUENCY_ALIASES)
+# The mean month (a 365.25-day year over 12): a lead time stated in days becomes whole months
+# by ceil(days / this), so 7 or 30 days are one month and 45 days two.
+DAYS_PER_MONTH = 365.25 / 12
+ONE_DAY = pd.Timedelta(days=1)
+
+
+def _month_number(dates):
+    """Months since year 0 (year * 12 + month), for a Timestamp, an index, a Series (index
+    kept) or an array."""
+    if isinstance(dates, pd.Series):
+        return (dates.dt.year * 12 + dates.dt.month).astype("int64")
+    if np.ndim(dates) == 0:
+        dates = pd.Timestamp(dates)
+        return dates.year * 12 + dates.month
+    dates = pd.DatetimeIndex(dates)
+    return (dates.year * 12 + dates.month).astype("int64")
+
+
+def _shift_months(values: np.ndarray, months) -> np.ndarray:
+    """The last day of the month ``months`` after each date's month (datetime64 in, same unit
+    out): numpy's month arithmetic, vectorized over dates and over ``months``."""
+    shifted = values.astype("datetime64[M]") + np.asarray(months, dtype="int64")
+    ends = (shifted + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
+    return ends.astype(values.dtype)
 
 
 @dataclass(frozen=True)
 class Frequency:
-    """One supported panel frequency, e.g. ``Frequency("W-FRI")``."""
+    """One supported panel frequency, e.g. ``Frequency("W-FRI")`` or ``Frequency("ME")``."""
 
     code: str
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "code", FREQUENCY_ALIASES.get(self.code, self.code))
         if self.code not in SUPPORTED_FREQUENCIES:
             raise ValueError(
-                f"frequency '{self.code}' is not supported; expected 'D' or 'W-<DAY>' "
-                f"(one of {list(SUPPORTED_FREQUENCIES)})."
+                f"frequency '{self.code}' is not supported; expected 'D', 'W-<DAY>' (weeks "
+                f"labelled by that day) or 'ME' (months labelled by their last day, also "
+                f"written 'M'; month-start dates are relabelled to their month's end): one of "
+                f"{list(FREQUENCY_CODES)}."
             )
 
     @classmethod
@@ -44,55 +78,137 @@ class Frequency:
         return self.code == "D"
 
     @property
-    def days_per_period(self) -> int:
+    def is_weekly(self) -> bool:
+        return self.code.startswith("W-")
+
+    @property
+    def is_monthly(self) -> bool:
+        return self.code == MONTHLY
+
+    @property
+    def days_per_period(self) -> float:
+        """Days in a period (the mean month for monthly data): converts settings stated in
+        days to periods, ``ceil(days / days_per_period)``."""
+        if self.is_monthly:
+            return DAYS_PER_MONTH
         return 1 if self.is_daily else 7
 
     @property
+    def max_days_per_period(self) -> int:
+        """Days in the longest period: 1, 7 or 31."""
+        return {"D": 1, MONTHLY: 31}.get(self.code, 7)
+
+    @property
     def step(self) -> pd.Timedelta:
-        """The fixed step between two consecutive periods."""
+        """The fixed step between two consecutive days or weeks; months have none (use
+        ``shift``, ``periods_between`` and ``date_range``)."""
+        if self.is_monthly:
+            raise ValueError(
+                "monthly periods have no fixed step; use Frequency.shift, periods_between or "
+                "date_range"
+            )
         return pd.Timedelta(days=self.days_per_period)
 
     @property
     def season_length(self) -> int:
-        """Periods in the dominant seasonal cycle: a week of days, a year of weeks."""
-        return 7 if self.is_daily else 52
+        """Periods in the dominant seasonal cycle: a week of days, a year of weeks or months."""
+        return {"D": 7, MONTHLY: 12}.get(self.code, 52)
 
     @property
     def periods_per_year(self) -> float:
-        return 365.0 if self.is_daily else 52.0
+        return {"D": 365.0, MONTHLY: 12.0}.get(self.code, 52.0)
 
     @property
     def unit(self) -> str:
         """The period's name in plural, for logs and reports."""
-        return "days" if self.is_daily else "weeks"
+        return {"D": "days", MONTHLY: "months"}.get(self.code, "weeks")
 
     @property
     def season_label(self) -> str:
         """What a position in the season is called."""
-        return "weekday" if self.is_daily else "week of year"
+        return {"D": "weekday", MONTHLY: "month of year"}.get(self.code, "week of year")
 
     @property
     def parameter_block(self) -> str:
         """The key of this frequency's block in frequency-keyed parameters."""
-        return "daily" if self.is_daily else "weekly"
+        return {"D": "daily", MONTHLY: "monthly"}.get(self.code, "weekly")
 
     @property
     def weekday(self) -> int | None:
-        """Weekday (0 = Monday) that labels a weekly period; None for daily data."""
-        return None if self.is_daily else WEEKDAYS.index(self.code[2:])
+        """Weekday (0 = Monday) that labels a weekly period; None for days and months."""
+        return WEEKDAYS.index(self.code[2:]) if self.is_weekly else None
+
+    @property
+    def labels(self) -> str:
+        """How a period is labelled, e.g. ``weeks labelled by their Sunday``."""
+        if self.is_weekly:
+            return f"weeks labelled by their {WEEKDAY_NAMES[self.weekday]}"
+        return "months labelled by their last day" if self.is_monthly else "days"
 
     def season_position(self, dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
-        """Weekday (0-6) for daily data, ISO week of year (1-53) for weekly data."""
+        """Weekday (0-6) for daily data, ISO week of year (1-53) for weekly data, month (1-12)
+        for monthly data."""
         dates = pd.DatetimeIndex(dates)
         if self.is_daily:
             return dates.day_of_week.to_numpy()
+        if self.is_monthly:
+            return dates.month.to_numpy().astype("int64")
         return dates.isocalendar().week.to_numpy().astype("int64")
 
     def period_end(self, dates: pd.Series) -> pd.Series:
-        """The panel date of the period each timestamp falls in (the day, or the week's end)."""
+        """The panel date of the period each timestamp falls in (the day, or the week's or the
+        month's last day): a month-start date labels the month it starts."""
         if self.is_daily:
             return dates.dt.normalize()
-        return dates.dt.to_period(self.code).dt.end_time.dt.normalize().astype("datetime64[ns]")
+        period = "M" if self.is_monthly else self.code
+        return dates.dt.to_period(period).dt.end_time.dt.normalize().astype("datetime64[ns]")
+
+    def period_start(self, dates: pd.Series) -> pd.Series:
+        """The first day of the period each timestamp falls in."""
+        return self.shift(self.period_end(dates), -1) + ONE_DAY
+
+    def is_on_grid(self, dates):
+        """Whether each date labels a period: midnight, and on the weeks' weekday or on a
+        month's last day. Works on a Timestamp, an index or a Series."""
+        if isinstance(dates, pd.Series):
+            return pd.Series(self.is_on_grid(pd.DatetimeIndex(dates)), index=dates.index)
+        on_grid = dates.normalize() == dates
+        if self.is_weekly:
+            on_grid &= dates.day_of_week == self.weekday
+        if self.is_monthly:
+            on_grid &= dates.is_month_end
+        return on_grid if isinstance(on_grid, np.ndarray) else bool(on_grid)
+
+    def shift(self, dates, periods):
+        """The period labels ``periods`` periods after ``dates`` (before, when negative).
+        ``dates`` is a Timestamp, an index, a Series or a datetime64 array on the grid;
+        ``periods`` an int or an array of ints, one per date. Days and weeks move by a fixed
+        step; months by calendar months, each landing on its month's last day."""
+        if not self.is_monthly:
+            if np.ndim(periods):
+                return dates + np.asarray(periods) * self.step.to_timedelta64()
+            return dates + periods * self.step
+        if isinstance(dates, pd.Series):
+            return pd.Series(
+                _shift_months(dates.to_numpy(), periods), index=dates.index, name=dates.name
+            )
+        if isinstance(dates, pd.DatetimeIndex):
+            return pd.DatetimeIndex(_shift_months(dates.to_numpy(), periods), name=dates.name)
+        if np.ndim(dates) == 0:
+            return pd.Timestamp(_shift_months(np.datetime64(pd.Timestamp(dates)), periods))
+        return _shift_months(np.asarray(dates), periods)
+
+    def periods_between(self, first, last):
+        """How many periods ``last`` lies after ``first`` (both on the grid; scalars, indexes
+        or Series, a Series keeps its index): whole steps for days and weeks, calendar months
+        for months."""
+        if not self.is_monthly:
+            return (last - first) // self.step
+        return _month_number(last) - _month_number(first)
+
+    def date_range(self, first, last) -> pd.DatetimeIndex:
+        """Every period label from ``first`` (on the grid) to ``last``, both included."""
+        return pd.date_range(first, last, freq=MONTHLY if self.is_monthly else self.step)
 
 
 def holiday_dates(country: str, years: range | list[int], subdiv: str | None = None) -> pd.Series:
@@ -110,7 +226,8 @@ def is_holiday(
     dates: pd.Series, country: str, subdiv: str | None = None, frequency: str = "D"
 ) -> np.ndarray:
     """1.0 where a panel date's period holds a public holiday of the country (the day itself
-    for daily data; any day of the week for weekly data), else 0.0."""
+    for daily data; any day of the week or month for weekly or monthly data: a period's label
+    is rarely the holiday), else 0.0."""
     dates = pd.to_datetime(dates)
     period = Frequency.of(frequency)
     years = range(int(dates.dt.year.min()) - 1, int(dates.dt.year.max()) + 2)
@@ -161,7 +278,7 @@ def protocol_origin(
     requested = protocol.get("origin", "auto")
     if requested in (None, "auto"):
         horizon = int(horizon)
-        origin = last - horizon * period.step
+        origin = period.shift(last, -horizon)
         note = (
             f"protocol.origin auto: {origin.date()}, the last {horizon} {period.unit} of the data "
             f"({first.date()} to {last.date()}) are the holdout"
@@ -172,15 +289,15 @@ def protocol_origin(
         raise OriginOutsideDataError(
             f"protocol.origin {origin.date()} is outside the data ({first.date()} to "
             f"{last.date()}); set a date between {first.date()} and "
-            f"{(last - period.step).date()}, or origin: auto (the last "
+            f"{period.shift(last, -1).date()}, or origin: auto (the last "
             f"{horizon or 'horizon'} {period.unit})."
         )
-    snapped = last - ((last - origin) // period.step.to_timedelta64()) * period.step
+    snapped = period.shift(last, -period.periods_between(origin, last))
     if snapped > origin:
-        snapped -= period.step
+        snapped = period.shift(snapped, -1)
     if snapped == origin:
         return origin, None
     return snapped, (
-        f"protocol.origin {origin.date()} is not a period of the panel ({period.unit} labelled "
-        f"by their {snapped.day_name()}): snapped back to {snapped.date()}, the latest on or before it"
+        f"protocol.origin {origin.date()} is not a period of the panel ({period.labels}): "
+        f"snapped back to {snapped.date()}, the latest on or before it"
     )

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .contract import DATE, DEMAND, SERIES_ID
 from .inspection import MIN_DATES_FOR_PATTERN, WEEKDAY_NAMES, DateInspection
-from .periods import SUPPORTED_FREQUENCIES, Frequency
+from .periods import FREQUENCY_CODES, Frequency
 
 MAX_ABS_VALUE = 1e12  # larger magnitudes are typos or overflows, and crash model libraries
 MIN_PERIODS = 2  # the fewest periods a panel accepts (later stages need more)
@@ -236,23 +236,21 @@ def check_unique(
 
 
 def require_frequency(frequency: str, dataset: str) -> None:
-    if frequency not in SUPPORTED_FREQUENCIES:
+    if frequency not in FREQUENCY_CODES:
         raise DataValidationError(
             f"{dataset}: frequency '{frequency}' is not supported; expected one of "
-            f"{list(SUPPORTED_FREQUENCIES)}."
+            f"{list(FREQUENCY_CODES)}."
         )
 
 
 def check_frequency(
     dates: pd.Series, frequency: str, dataset: str, column: str = DATE, *, lines: bool = False
 ) -> None:
-    """Every date must sit on the declared frequency's grid (midnight; weekly: its weekday).
-    With ``lines``, ``dates`` is indexed like its raw file and the examples name file lines."""
+    """Every date must sit on the declared frequency's grid (midnight; weekly: its weekday;
+    monthly: a month's last day). With ``lines``, ``dates`` is indexed like its raw file and
+    the examples name file lines."""
     require_frequency(frequency, dataset)
-    on_grid = dates.dt.normalize() == dates
-    weekday = Frequency(frequency).weekday
-    if weekday is not None:
-        on_grid &= dates.dt.day_of_week == weekday
+    on_grid = Frequency(frequency).is_on_grid(dates)
     if not on_grid.all():
         bad = ~on_grid
         shown = dates.dt.strftime("%Y-%m-%d %H:%M (%a)").to_frame(column)
@@ -271,13 +269,30 @@ def check_frequency(
 def check_declared_frequency(
     inspection: DateInspection, frequency: str, dataset: str, column: str
 ) -> None:
-    """Refuse a declared frequency the dates contradict: weekly-looking dates declared ``D``,
-    or dates all on one weekday declared as weeks ending on another (silent relabelling)."""
+    """Refuse a declared frequency the dates contradict: monthly-looking dates declared as
+    days or weeks, weekly-looking dates declared ``D`` or ``ME`` (a week can straddle two
+    months), or dates all on one weekday declared as weeks ending on another (silent
+    relabelling)."""
     require_frequency(frequency, dataset)
     declared = Frequency(frequency)
-    if inspection.dates < MIN_DATES_FOR_PATTERN or inspection.weekday is None:
+    if inspection.dates < MIN_DATES_FOR_PATTERN:
         return
     suggested = inspection.suggested_frequency
+    if inspection.looks_monthly and not declared.is_monthly:
+        raise DataValidationError(
+            f"{dataset}: column '{column}' looks monthly but frequency '{frequency}' is "
+            f"declared: {inspection.describe_monthly()}; set frequency: {suggested} (months "
+            f"labelled by their last day) or auto in data_source."
+        )
+    if declared.is_monthly and inspection.looks_weekly:
+        raise DataValidationError(
+            f"{dataset}: column '{column}' looks weekly but frequency '{frequency}' is "
+            f"declared: {inspection.describe()}; weekly totals cannot be summed into months (a "
+            f"week can straddle two): set frequency: {suggested} in data_source, or export "
+            f"daily lines."
+        )
+    if inspection.weekday is None:
+        return
     if declared.is_daily and inspection.looks_weekly:
         raise DataValidationError(
             f"{dataset}: column '{column}' looks weekly but frequency 'D' is declared: "

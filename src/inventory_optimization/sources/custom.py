@@ -6,10 +6,11 @@ in ``SourceSummary.input_counts``:
 
 - refused: a mapped column the file lacks (with the file's nearest spellings), blank keys,
   unparseable or future dates, non-numeric, infinite or absurd numbers, a declared frequency
-  the dates contradict, monthly-looking dates, fewer than two periods;
+  the dates contradict (monthly-looking dates declared as days or weeks), fewer than two
+  periods;
 - policies: exact duplicate lines (``order_id_column`` + ``duplicate_lines``), partial first
-  and last weeks of daily lines (``partial_periods``); negative quantities and single-period
-  series are kept, counted and logged.
+  and last weeks or months of daily lines (``partial_periods``); negative quantities and
+  single-period series are kept, counted and logged.
 
 Closures (``is_closed``: zero by design, never learned from or scored) come from the mapping
 and from the data: ``closed_dates`` lists days closed for every series (``YYYY-MM-DD``, or
@@ -21,7 +22,9 @@ declared ones after its end are recorded in ``SourceSummary.inferred['closures']
 model input reads to close the forecast's target days.
 
 ``frequency: auto`` (the default) takes the frequency from the dates (``panel.inspection``):
-``W-<DAY>`` for dates all on one weekday 7 days apart, ``D`` otherwise. Either way one block is
+``W-<DAY>`` for dates all on one weekday 7 days apart, ``ME`` for dates all on one day of the
+month (or all month ends; a month-start date labels its month, relabelled to the month's
+last day), ``D`` otherwise. Either way one block is
 logged with the frequency and why, the series by key cardinality, the date range and what a
 missing period likely means; ``SourceSummary.inferred`` (so ``panel_metadata``) records it.
 """
@@ -54,7 +57,7 @@ from ..panel.inspection import (
     inference_block,
     inspect_dates,
 )
-from ..panel.periods import SUPPORTED_FREQUENCIES, Frequency, is_holiday
+from ..panel.periods import FREQUENCY_CODES, Frequency, is_holiday
 from ..panel.validation import (
     DataValidationError,
     check_declared_frequency,
@@ -78,7 +81,7 @@ AGGREGATIONS = ("sum", "mean", "error")
 DUPLICATE_LINE_POLICIES = ("drop", "error")
 PARTIAL_PERIOD_POLICIES = ("drop", "keep")
 AUTO = "auto"
-FREQUENCY_SETTINGS = (AUTO, *SUPPORTED_FREQUENCIES)
+FREQUENCY_SETTINGS = (AUTO, *FREQUENCY_CODES)
 MAPPING_FIX = "set the file's column names in data_source (or rename them in the export)"
 CLOSED_DAYS_SETTINGS = (AUTO, "none")
 CLOSED_DATE_FORMS = (
@@ -100,18 +103,12 @@ def _policy(mapping: Mapping, key: str, allowed: tuple[str, ...], default: str) 
 
 
 def _frequency(setting: str, inspection: DateInspection, column: str) -> str:
-    """The panel frequency: the dates' own under ``auto``, else the declared one, refused when
-    the dates contradict it; monthly-looking dates are refused either way."""
-    if inspection.looks_monthly:
-        raise DataValidationError(
-            f"{DATASET}: column '{column}' looks monthly: {inspection.describe_monthly()}; "
-            f"monthly data is not supported yet (frequency D or W-<DAY>): export daily lines "
-            f"or weekly totals."
-        )
+    """The panel frequency: the dates' own under ``auto``, else the declared one (its
+    canonical code: ``M`` is ``ME``), refused when the dates contradict it."""
     if setting == AUTO:
         return inspection.suggested_frequency or "D"
     check_declared_frequency(inspection, setting, DATASET, column)
-    return setting
+    return Frequency(setting).code
 
 
 def _source_name(mapping: Mapping) -> str:
@@ -214,41 +211,54 @@ def _drop_partial_periods(
     frame: pd.DataFrame,
     days: pd.Series,
     frequency: Frequency,
+    monthly_dates: bool,
     policy: str,
     counts: dict[str, int],
 ) -> pd.DataFrame:
-    """Daily lines summed into weeks: a first or last week the data's date range does not
-    fully cover would count as a full week with days missing (and the last one would become
-    the forecast origin). ``drop`` removes its lines, ``keep`` keeps them; both are logged."""
+    """Daily lines summed into weeks or months: a first or last period the data's date range
+    does not fully cover would count as a full period with days missing (and the last one
+    would become the forecast origin). ``drop`` removes its lines, ``keep`` keeps them; both
+    are logged. Totals already one per period are left alone: weekly ones on the weeks'
+    label, monthly ones (``monthly_dates``) whichever day of the month they are dated."""
     if frequency.is_daily or (days == frame[DATE]).all():
-        return frame  # daily data, or weekly data already labelled by the week's last day
+        return frame  # daily data, or totals already labelled by the period's last day
+    if frequency.is_monthly and monthly_dates:
+        return frame  # monthly totals dated on another day of their month
     start, end = days.min(), days.max()
     first, last = frame[DATE].min(), frame[DATE].max()
+    unit = frequency.unit[:-1]
     partial: dict[pd.Timestamp, str] = {}
-    if start > first - frequency.step + pd.Timedelta(days=1):
-        partial[first] = f"first week ending {first:%Y-%m-%d} (the data starts on {start:%Y-%m-%d}"
+    if start > frequency.period_start(pd.Series([first])).iloc[0]:
+        partial[first] = (
+            f"first {unit} ending {first:%Y-%m-%d} (the data starts on {start:%Y-%m-%d}"
+        )
     if end < last:
-        text = f"last week ending {last:%Y-%m-%d} (the data ends on {end:%Y-%m-%d}"
+        text = f"last {unit} ending {last:%Y-%m-%d} (the data ends on {end:%Y-%m-%d}"
         partial[last] = f"{partial[last]}; {text}" if last in partial else text
     if not partial:
         return frame
     in_partial = frame[DATE].isin(list(partial))
     described = " and the partial ".join(
-        f"{text}, {_lines(int((frame[DATE] == week).sum()))})" for week, text in partial.items()
+        f"{text}, {_lines(int((frame[DATE] == label).sum()))})" for label, text in partial.items()
     )
     if policy == "keep":
         counts["partial_periods_kept"] = len(partial)
         logger.info(
-            "%s: kept the partial %s as full weeks (partial_periods: keep).", DATASET, described
+            "%s: kept the partial %s as full %s (partial_periods: keep).",
+            DATASET,
+            described,
+            frequency.unit,
         )
         return frame
     counts["partial_periods_dropped"] = len(partial)
     counts["partial_period_lines_dropped"] = int(in_partial.sum())
     logger.info(
-        "%s: dropped the partial %s, so no week with missing days counts as a full week; "
+        "%s: dropped the partial %s, so no %s with missing days counts as a full %s; "
         "set partial_periods: keep in data_source to keep them.",
         DATASET,
         described,
+        unit,
+        unit,
     )
     return frame[~in_partial]
 
@@ -621,7 +631,8 @@ def build_custom_panel(
         raise DataValidationError(
             f"{DATASET}: frequency '{setting}' is not supported"
             f"{did_you_mean(setting, FREQUENCY_SETTINGS)}; set frequency: auto (read from the "
-            f"dates), D or W-<DAY> (weeks labelled by that day) in data_source."
+            f"dates), D, W-<DAY> (weeks labelled by that day) or ME (months labelled by their "
+            f"last day; M also) in data_source."
         )
     if not keys:
         raise DataValidationError(
@@ -709,7 +720,7 @@ def build_custom_panel(
     series_keys = frame[[SERIES_ID, *keys]].drop_duplicates(SERIES_ID)
     file_days, by_series = _file_closures(mapping, keys, series_keys, counts)
     closures = Closures(declared_days, annual, file_days, by_series, detected)
-    frame = _drop_partial_periods(frame, days, period, partials, counts)
+    frame = _drop_partial_periods(frame, days, period, inspection.looks_monthly, partials, counts)
     longer = "export a longer date range"
     if "partial_periods_dropped" in counts:
         longer += ", or set partial_periods: keep in data_source"

@@ -138,6 +138,8 @@ def plan_replenishment(
             f"(rule: none in {discontinued['after_days']} days)"
             for series, last in discontinued.get("series", {}).items()
         },
+        # The live origin: the period before the forecast's first (months vary in length).
+        as_of_date=frequency.shift(pd.Timestamp(forecast["date"].min()), -1),
     )
     keys = forecast.drop_duplicates("series_id").set_index("series_id")[
         [k for k in panel_metadata["keys"] if k in forecast.columns]
