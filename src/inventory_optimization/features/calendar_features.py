@@ -59,10 +59,10 @@ def calendar_table(
         daily["is_public_holiday"] = days.isin(holidays).astype(float)
         daily["days_to_next_holiday"] = _days_to_next(days, holidays)
         daily["days_since_last_holiday"] = _days_since_last(days, holidays)
-        for name, event_days in retail_events(years).items():
+        events = retail_events(years)
+        for name, event_days in events.items():
             daily[f"is_{name}"] = days.isin(event_days).astype(float)
-        christmas = retail_events(years)["christmas"]
-        daily["days_to_christmas"] = _days_to_next(days, christmas)
+        daily["days_to_christmas"] = _days_to_next(days, events["christmas"])
     if frequency.is_monthly:
         return _monthly_columns(daily, dates, frequency)
     flags = [c for c in daily if c == "is_payday" or c.startswith("is_")]
