@@ -23,10 +23,9 @@ from inventory_optimization.retention import latest_version
 from inventory_optimization.sources.monthly_export import MAPPING_PARAMS, generate_monthly_export
 from tests.conftest import PROJECT_ROOT, run_kedro
 
-# conf/custom's guidance for monthly data: a 6-month holdout and 6-month cross-validation
-# steps. A smaller search than the shipped one (CI's budget), on one thread: on a shared
-# machine OpenMP threads waiting for a busy core make a small LightGBM fit minutes long.
-MONTHLY_PROTOCOL = {"protocol.horizon": 6, "cross_validation.step": 6}
+# conf/custom's horizon and cross-validation step are auto: 6 months each on monthly data,
+# with no setting. A smaller search than the shipped one (CI's budget), on one thread: on a
+# shared machine OpenMP threads waiting for a busy core make a small LightGBM fit minutes long.
 REDUCED_BUDGET = {
     "modeling.n_jobs": 1,
     "ets.model_options.n_trials": 1,
@@ -64,7 +63,6 @@ def monthly_run(tmp_path_factory):
         "raw_dir": str(raw),
         "sales_file": "monthly.csv",
         **MAPPING_PARAMS,
-        **MONTHLY_PROTOCOL,
         **REDUCED_BUDGET,
     }
     result = run_kedro(
@@ -106,6 +104,10 @@ def test_frequency_auto_reads_months_and_labels_them_by_their_last_day(monthly_r
     ) in log
     assert "series 40 series by store_id (4) x item_id (10)" in log
     assert "protocol.origin auto: 2024-06-30, the last 6 months of the data" in log
+    assert (
+        "Horizon 6 months (auto for ME); cross-validation: 3 folds 6 months apart (step auto: the horizon)"
+        in log
+    )
     assert monthly_run["metadata"]["frequency"] == "ME"
     panel = monthly_run["panel"]
     assert panel["date"].dt.is_month_end.all()

@@ -12,6 +12,8 @@ from inventory_optimization.panel.periods import (
     SUPPORTED_FREQUENCIES,
     Frequency,
     OriginOutsideDataError,
+    cv_step_periods,
+    horizon_periods,
     is_holiday,
     protocol_origin,
 )
@@ -80,6 +82,30 @@ def test_auto_origin_leaves_the_last_horizon_periods_as_the_holdout():
     assert protocol_origin({"horizon": 28}, "2023-01-01", "2024-06-30", "D")[0] == pd.Timestamp(
         "2024-06-02"
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "periods", "unit"), [("D", 28, "days"), ("W-THU", 13, "weeks"), ("ME", 6, "months")]
+)
+def test_auto_horizon_and_step_count_the_datas_own_periods(code: str, periods: int, unit: str):
+    assert horizon_periods({"horizon": "auto"}, code) == periods
+    assert horizon_periods({}, code) == periods
+    assert cv_step_periods({"step": "auto"}, {"horizon": "auto"}, code) == periods
+    # an explicit horizon sets the auto step too: folds stay off the holdout
+    assert cv_step_periods({}, {"horizon": 9}, code) == 9
+    assert cv_step_periods({"step": 4}, {"horizon": 9}, code) == 4
+    origin, note = protocol_origin({"horizon": "auto"}, "2020-01-01", "2024-12-31", "ME")
+    assert origin == pd.Timestamp("2024-06-30")
+    assert "the last 6 months of the data" in note
+    assert Frequency(code).unit == unit
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, "weekly", "13 weeks"])
+def test_a_horizon_that_is_not_a_whole_number_of_periods_is_refused(value):
+    with pytest.raises(ValueError, match=rf"protocol.horizon is {value!r}; expected a whole"):
+        horizon_periods({"horizon": value}, "D")
+    with pytest.raises(ValueError, match=r"cross_validation.step is .*; expected a whole"):
+        cv_step_periods({"step": value}, {"horizon": 28}, "D")
 
 
 def test_an_origin_between_weekly_labels_is_snapped_back_with_a_note():

@@ -119,6 +119,12 @@ class Frequency:
         return {"D": 365.0, MONTHLY: 12.0}.get(self.code, 52.0)
 
     @property
+    def default_horizon(self) -> int:
+        """Periods held out and forecast under ``horizon: auto``: four weeks of days, a
+        quarter of weeks, half a year of months."""
+        return {"D": 28, MONTHLY: 6}.get(self.code, 13)
+
+    @property
     def unit(self) -> str:
         """The period's name in plural, for logs and reports."""
         return {"D": "days", MONTHLY: "months"}.get(self.code, "weeks")
@@ -261,6 +267,34 @@ class OriginOutsideDataError(ValueError):
     """``protocol.origin`` names a date outside the panel."""
 
 
+def horizon_periods(protocol: dict, frequency: str | Frequency) -> int:
+    """``protocol.horizon`` in periods: a whole number, or ``auto`` (or unset) for the
+    frequency's default (28 days, 13 weeks, 6 months)."""
+    horizon = protocol.get("horizon", "auto")
+    if horizon in (None, "auto"):
+        return Frequency.of(frequency).default_horizon
+    return _whole_periods("protocol.horizon", horizon)
+
+
+def cv_step_periods(cross_validation: dict, protocol: dict, frequency: str | Frequency) -> int:
+    """``cross_validation.step`` in periods: a whole number, or ``auto`` (or unset) for the
+    horizon, the shortest step that keeps every fold's validation window off the holdout."""
+    step = cross_validation.get("step", "auto")
+    if step in (None, "auto"):
+        return horizon_periods(protocol, frequency)
+    return _whole_periods("cross_validation.step", step)
+
+
+def _whole_periods(name: str, value) -> int:
+    try:
+        periods = int(value)
+    except (TypeError, ValueError):
+        periods = 0
+    if periods < 1 or periods != float(value):
+        raise ValueError(f"{name} is {value!r}; expected a whole number of periods >= 1, or auto")
+    return periods
+
+
 def protocol_origin(
     protocol: dict, first_date: str | pd.Timestamp, last_date: str | pd.Timestamp, frequency: str
 ) -> tuple[pd.Timestamp, str | None]:
@@ -274,10 +308,9 @@ def protocol_origin(
     """
     period = Frequency.of(frequency)
     first, last = pd.Timestamp(first_date), pd.Timestamp(last_date)
-    horizon = protocol.get("horizon")
+    horizon = horizon_periods(protocol, period)
     requested = protocol.get("origin", "auto")
     if requested in (None, "auto"):
-        horizon = int(horizon)
         origin = period.shift(last, -horizon)
         note = (
             f"protocol.origin auto: {origin.date()}, the last {horizon} {period.unit} of the data "
@@ -290,7 +323,7 @@ def protocol_origin(
             f"protocol.origin {origin.date()} is outside the data ({first.date()} to "
             f"{last.date()}); set a date between {first.date()} and "
             f"{period.shift(last, -1).date()}, or origin: auto (the last "
-            f"{horizon or 'horizon'} {period.unit})."
+            f"{horizon} {period.unit})."
         )
     snapped = period.shift(last, -period.periods_between(origin, last))
     if snapped > origin:

@@ -156,13 +156,17 @@ def summary_html(
     figures: Mapping[str, object],
     plan_rows: int = 25,
     generated_at: datetime | None = None,
+    horizon: str | None = None,
 ) -> str:
-    """Render the report; ``figures`` maps a section heading to a plotly figure."""
+    """Render the report; ``figures`` maps a section heading to a plotly figure and
+    ``horizon`` (e.g. "13 weeks") is the holdout and forecast length with its unit."""
     head = headline_figures(leaderboard, backtest, plan)
     when = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     scope = (
         f"{metadata.get('source', '?')} data: {metadata.get('series', '?')} series, "
         f"{metadata.get('first_date', '?')} to {metadata.get('last_date', '?')}"
+        + (f", frequency {metadata['frequency']}" if metadata.get("frequency") else "")
+        + (f", forecast horizon {horizon}" if horizon else "")
     )
     metric = head["metric"].upper()
     cards = [

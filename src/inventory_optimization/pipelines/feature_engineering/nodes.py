@@ -16,7 +16,7 @@ from ...features import (
     fold_origins,
     forecast_origins,
 )
-from ...panel.periods import Frequency, protocol_origin
+from ...panel.periods import Frequency, cv_step_periods, horizon_periods, protocol_origin
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,8 @@ def _origins(
     origin, _ = protocol_origin(
         protocol, demand_panel["date"].min(), demand_panel["date"].max(), frequency
     )
-    folds = fold_origins(origin, frequency, cross_validation["n_folds"], cross_validation["step"])
+    step = cv_step_periods(cross_validation, protocol, frequency)
+    folds = fold_origins(origin, frequency, cross_validation["n_folds"], step)
     origins = forecast_origins(
         demand_panel["date"].max(),
         origin,
@@ -47,6 +48,10 @@ def _origins(
         folds,
     )
     return origins, folds
+
+
+def _source(value: Any, auto_text: str) -> str:
+    return auto_text if value in (None, "auto") else "set"
 
 
 def fit_feature_transforms(
@@ -67,6 +72,19 @@ def fit_feature_transforms(
     )
     if note:
         logger.info(note)
+    step = cv_step_periods(cross_validation, protocol, frequency)
+    unit = Frequency.of(frequency).unit
+    logger.info(
+        "Horizon %d %s (%s); cross-validation: %d folds %d %s apart (%s), origins %s",
+        horizon_periods(protocol, frequency),
+        unit,
+        _source(protocol.get("horizon", "auto"), f"auto for {frequency}"),
+        len(folds),
+        step,
+        unit,
+        _source(cross_validation.get("step", "auto"), "step auto: the horizon"),
+        ", ".join(str(fold.date()) for fold in folds) or "none",
+    )
     check_origins(
         demand_panel["date"].min(),
         demand_panel["date"].max(),
@@ -105,6 +123,7 @@ def build_features(
     frequency = panel_metadata["frequency"]
     settings = _frequency_block(features, frequency)
     origins, _ = _origins(demand_panel, frequency, protocol, cross_validation, settings)
+    horizon = horizon_periods(protocol, frequency)
     started = time.perf_counter()
     model_input, catalog = build_model_input(
         demand_panel,
@@ -112,7 +131,7 @@ def build_features(
         panel_metadata,
         feature_transforms,
         origins,
-        int(protocol["horizon"]),
+        horizon,
         settings,
     )
     seconds = time.perf_counter() - started
@@ -121,7 +140,7 @@ def build_features(
         len(catalog),
         len(model_input),
         len(origins),
-        protocol["horizon"],
+        horizon,
         seconds,
         len(model_input) / max(seconds, 1e-9),
     )

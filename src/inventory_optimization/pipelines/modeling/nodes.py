@@ -36,7 +36,7 @@ from ...models.metrics import (
 )
 from ...models.tuning import content_fingerprint, study_name, tune, without_count_objectives
 from ...panel.contract import DATE, DEMAND, IS_CLOSED, SERIES_ID
-from ...panel.periods import Frequency, protocol_origin
+from ...panel.periods import Frequency, cv_step_periods, horizon_periods, protocol_origin
 
 logger = logging.getLogger(__name__)
 ENSEMBLE = "ensemble"
@@ -73,7 +73,8 @@ def prepare_modeling(
     origin, _ = protocol_origin(
         protocol, panel_metadata["first_date"], panel_metadata["last_date"], frequency
     )
-    origins = fold_origins(origin, frequency, cross_validation["n_folds"], cross_validation["step"])
+    step = cv_step_periods(cross_validation, protocol, frequency)
+    origins = fold_origins(origin, frequency, cross_validation["n_folds"], step)
     metric, reason, figures = headline_choice(protocol.get("metric", "wape"), demand_panel, origin)
     logger.info("Headline metric %s: %s", metric, reason)
     intermittent = bool(figures) and (
@@ -111,7 +112,7 @@ def prepare_modeling(
         "fold_origins": [str(o.date()) for o in origins],
         "protocol_origin": str(origin.date()),
         "live_origin": panel_metadata["last_date"],
-        "horizon": int(protocol["horizon"]),
+        "horizon": horizon_periods(protocol, frequency),
         "calibration": modeling.get("calibration", {}),
     }
     if setup["target_transform"] == "auto":

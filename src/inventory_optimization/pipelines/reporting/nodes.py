@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from inventory_optimization.panel.periods import Frequency, horizon_periods
 from inventory_optimization.reporting import charts, summary
 
 
@@ -61,6 +62,7 @@ def summary_report(
     tuning_figure,
     quality_figure,
     options: dict,
+    protocol: dict | None = None,
 ) -> str:
     figures = {
         "Forecast vs actual": forecast_figure,
@@ -79,4 +81,10 @@ def summary_report(
         plan=replenishment_plan,
         figures=figures,
         plan_rows=options["plan_rows"],
+        horizon=None if protocol is None else _horizon_text(protocol, panel_metadata),
     )
+
+
+def _horizon_text(protocol: dict, panel_metadata: dict) -> str:
+    frequency = Frequency.of(panel_metadata["frequency"])
+    return f"{horizon_periods(protocol, frequency)} {frequency.unit}"

@@ -60,6 +60,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "tuning_chart",
                     "data_quality_chart",
                     "params:reporting",
+                    "params:protocol",
                 ],
                 outputs="summary_report",
                 name="summary_report",
