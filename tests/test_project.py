@@ -187,3 +187,24 @@ def test_default_run_forecasts_close_to_the_true_demand(default_run):
     totals = backtest[backtest["series_id"] == "ALL"].set_index("policy")
     # The forecast-driven policy costs less than the spreadsheet rule on the same demand.
     assert totals.loc["ensemble", "total_cost"] < totals.loc["naive", "total_cost"]
+
+
+def test_default_run_saves_a_forecaster_bundle_that_forecasts_like_the_run(default_run):
+    """The bundle (06_models) loads without Kedro and, on the run's own panel, forecasts the
+    run's live horizon exactly as the pipeline wrote it."""
+    data = PROJECT_ROOT / "data"
+    bundle_path = latest_version(data / "06_models" / "synthetic" / "forecaster_bundle.pkl")
+    bundle = pd.read_pickle(bundle_path)
+    panel = pd.read_parquet(data / "03_primary" / "synthetic" / "demand_panel.parquet")
+    attributes = pd.read_parquet(data / "03_primary" / "synthetic" / "series_attributes.parquet")
+    expected = pd.read_parquet(
+        latest_version(data / "07_model_output" / "synthetic" / "demand_forecast.parquet")
+    )
+    assert {m for m, w in bundle.weights.items() if w} <= set(bundle.models)
+    forecast = bundle.predict(panel, attributes)
+    pd.testing.assert_frame_equal(
+        forecast.reset_index(drop=True),
+        expected[forecast.columns].reset_index(drop=True),
+        check_dtype=False,
+        check_categorical=False,
+    )

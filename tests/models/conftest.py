@@ -55,6 +55,8 @@ class ModelData:
     cross_validation: dict[str, Any]
     modeling: dict[str, Any]
     setup: dict[str, Any]
+    transforms: Any
+    features: dict[str, Any]
 
     @property
     def protocol_origin(self) -> pd.Timestamp:
@@ -123,6 +125,8 @@ def _build() -> ModelData:
         CROSS_VALIDATION,
         modeling,
         setup,
+        transforms,
+        features,
     )
 
 

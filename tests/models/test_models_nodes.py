@@ -4,7 +4,9 @@ the leaderboard with its floors; the headline chosen from the data; the ensemble
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import pickle
 import re
 from types import SimpleNamespace
 
@@ -47,8 +49,17 @@ def run(data) -> SimpleNamespace:
         out.report[name] = report
     out.weights = nodes.build_ensemble(rows, setup, panel, *out.cv.values())
     predictions = [f[name] for name in OPTIONS for f in (out.cv, out.holdout, out.live)]
-    out.holdout_forecasts, out.demand_forecast = nodes.assemble_forecasts(
+    out.holdout_forecasts, out.demand_forecast, out.calibration = nodes.assemble_forecasts(
         rows, setup, out.weights, *predictions
+    )
+    out.bundle = nodes.build_forecaster_bundle(
+        setup,
+        data.metadata,
+        data.transforms,
+        data.features,
+        out.weights,
+        out.calibration,
+        **out.model,
     )
     out.leaderboard = nodes.evaluate_models(
         out.holdout_forecasts, panel, setup, rows, *out.report.values()
@@ -191,6 +202,43 @@ def test_live_demand_forecast(data, run):
     assert "y_true" not in live
     assert "scored" not in live
     assert np.isfinite(live["y_pred"]).all()
+
+
+def test_the_bundle_reproduces_the_live_forecast_without_the_pipeline(data, run):
+    """The bundle, pickled and loaded as a notebook or the daily run would, forecasts the
+    training run's last origin exactly as the pipeline did."""
+    bundle = pickle.loads(pickle.dumps(run.bundle))
+    assert bundle.trained_until == pd.Timestamp("2023-10-28") and bundle.horizon == 14
+    assert set(bundle.models) == {"seasonal_naive", "xgboost"}
+    forecast = bundle.predict(data.panel, data.attributes)
+    expected = run.demand_forecast
+    assert list(forecast.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(
+        forecast.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
+    )
+
+
+def test_the_bundle_forecasts_an_earlier_origin_of_every_series(data, run):
+    origin = pd.Timestamp("2023-10-21")
+    forecast = run.bundle.predict(data.panel, data.attributes, origin)
+    assert len(forecast) == 6 * 14 and forecast["series_id"].nunique() == 6
+    assert (forecast["origin"] == origin).all()
+    assert forecast["date"].min() == origin + pd.Timedelta(days=1)
+    assert forecast["date"].max() == origin + pd.Timedelta(days=14)
+    quantiles = forecast[QUANTILE_COLUMNS].to_numpy()
+    assert (np.diff(quantiles, axis=1) >= -1e-9).all()
+    assert (forecast["lower_80"] <= forecast["upper_80"]).all()
+    assert np.isfinite(forecast["y_pred"]).all() and (forecast["y_pred"] >= 0).all()
+
+
+def test_the_bundle_refuses_an_origin_after_the_panel(data, run):
+    with pytest.raises(ValueError, match=r"origin 2023-11-05 is after the panel's last date "):
+        run.bundle.predict(data.panel, data.attributes, "2023-11-05")
+
+
+def test_the_bundle_refuses_weights_for_a_model_it_does_not_hold(run):
+    with pytest.raises(ValueError, match=r"ensemble weights name models the bundle does not "):
+        dataclasses.replace(run.bundle, weights={"lstm": 1.0})
 
 
 def test_leaderboard_lists_every_model_with_finite_scores(run):

@@ -14,6 +14,7 @@ from .build import (
     feature_columns,
     fold_origins,
     forecast_origins,
+    frequency_settings,
 )
 from .profile import FeatureTransforms, fit_transforms
 
@@ -27,4 +28,5 @@ __all__ = [
     "fit_transforms",
     "fold_origins",
     "forecast_origins",
+    "frequency_settings",
 ]

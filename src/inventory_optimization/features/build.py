@@ -134,6 +134,13 @@ def future_closures(metadata: Mapping) -> dict:
     return dict((metadata.get("inferred") or {}).get("closures") or {})
 
 
+def frequency_settings(features: Mapping, frequency: str) -> dict:
+    """The feature parameters for ``frequency``: the shared ones with the frequency's block
+    (``daily``, ``weekly`` or ``monthly``: lags, windows, origins) laid over them."""
+    block = Frequency.of(frequency).parameter_block
+    return {**features, **features[block], "origins": features["origins"][block]}
+
+
 def build_model_input(
     panel: pd.DataFrame,
     attributes: pd.DataFrame,

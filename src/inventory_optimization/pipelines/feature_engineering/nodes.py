@@ -15,15 +15,11 @@ from ...features import (
     fit_transforms,
     fold_origins,
     forecast_origins,
+    frequency_settings,
 )
 from ...panel.periods import Frequency, cv_step_periods, horizon_periods, protocol_origin
 
 logger = logging.getLogger(__name__)
-
-
-def _frequency_block(features: dict[str, Any], frequency: str) -> dict[str, Any]:
-    block = Frequency.of(frequency).parameter_block
-    return {**features, **features[block], "origins": features["origins"][block]}
 
 
 def _origins(
@@ -65,7 +61,7 @@ def fit_feature_transforms(
     """Fit the static transforms on data up to the earliest cross-validation origin, after
     checking that the panel holds the history the origins, folds and horizon need."""
     frequency = panel_metadata["frequency"]
-    settings = _frequency_block(features, frequency)
+    settings = frequency_settings(features, frequency)
     origins, folds = _origins(demand_panel, frequency, protocol, cross_validation, settings)
     origin, note = protocol_origin(
         protocol, demand_panel["date"].min(), demand_panel["date"].max(), frequency
@@ -121,7 +117,7 @@ def build_features(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The model input over every forecast origin, and the catalog of its features."""
     frequency = panel_metadata["frequency"]
-    settings = _frequency_block(features, frequency)
+    settings = frequency_settings(features, frequency)
     origins, _ = _origins(demand_panel, frequency, protocol, cross_validation, settings)
     horizon = horizon_periods(protocol, frequency)
     started = time.perf_counter()

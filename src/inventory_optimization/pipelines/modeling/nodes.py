@@ -11,12 +11,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...features import fold_origins
+from ...features import FeatureTransforms, fold_origins, frequency_settings
 from ...features.profile import ADI_CUTOFF, demand_class, open_demand
 from ...models import FORECASTERS, ForecastContext, make_forecaster
 from ...models.base import TRANSFORMS as TARGET_TRANSFORMS
-from ...models.base import forward, inverse
-from ...models.conformal import fit_interval, fit_residual_quantiles
+from ...models.bundle import (
+    ENSEMBLE,
+    Calibration,
+    ForecasterBundle,
+    blend,
+    context_of,
+    finalize,
+    forecast_table,
+    interval_columns,
+    key_columns,
+    quantile_column,
+    to_target_space,
+)
 from ...models.cv import folds, scored, training_rows
 from ...models.ensemble import best_candidate, candidate_weights, stacking_weights
 from ...models.metrics import (
@@ -35,23 +46,12 @@ from ...models.metrics import (
     wape,
 )
 from ...models.tuning import content_fingerprint, study_name, tune, without_count_objectives
-from ...panel.contract import DATE, DEMAND, IS_CLOSED, SERIES_ID
+from ...panel.contract import DATE, DEMAND, SERIES_ID
 from ...panel.periods import Frequency, cv_step_periods, horizon_periods, protocol_origin
 
 logger = logging.getLogger(__name__)
-ENSEMBLE = "ensemble"
 ZERO_FORECAST = "zero_forecast"
 FLOORS = (ZERO_FORECAST, "seasonal_naive")
-
-
-def quantile_column(level: float) -> str:
-    return f"q_{level:g}"
-
-
-def interval_columns(nominal: float) -> tuple[str, str]:
-    """Column names of the prediction interval's ends, e.g. ``lower_80``, ``upper_80``."""
-    percent = f"{nominal * 100:g}"
-    return f"lower_{percent}", f"upper_{percent}"
 
 
 def prepare_modeling(
@@ -167,7 +167,7 @@ def choose_target_transform(
     scores, biases = {}, {}
     for transform in candidates:
         trial = {**setup, "target_transform": transform}
-        context = _context(trial, demand_panel)
+        context = context_of(trial, demand_panel)
         fitted = [
             (number, _fit_predict(name, params, model_input, train, valid, context, trial))
             for number, train, valid in fold_rows
@@ -267,26 +267,6 @@ def _scales(
     return series_scales(panel, origin, setup["horizon"])
 
 
-def _context(setup: dict[str, Any], panel: pd.DataFrame) -> ForecastContext:
-    return ForecastContext(
-        features=setup["features"],
-        target_transform=setup["target_transform"],
-        frequency=setup["frequency"],
-        season_length=setup["season_length"],
-        seed=setup["seed"],
-        panel=panel,
-        n_jobs=setup["n_jobs"],
-    )
-
-
-def _finalize(point: np.ndarray, rows: pd.DataFrame, setup: dict[str, Any]) -> np.ndarray:
-    """Closed periods are zero by design; a missing forecast (a series with no history yet)
-    falls back to the typical series' level; demand is non-negative where the data is."""
-    point = np.where(np.isnan(point), rows["series_target_mean"].to_numpy(dtype=float), point)
-    point = np.where(rows[IS_CLOSED].to_numpy(), 0.0, point)
-    return np.clip(point, 0, None) if setup["non_negative"] else point
-
-
 def _score(
     rows: pd.DataFrame,
     point: np.ndarray,
@@ -331,7 +311,7 @@ def _fit_predict(
     fit_seconds = time.perf_counter() - started
     rows = model_input.iloc[target]
     started = time.perf_counter()
-    point = _finalize(model.predict(rows, context), rows, setup)
+    point = finalize(model.predict(rows, context), rows, setup["non_negative"])
     return _Fitted(model, rows, point, fit_seconds, time.perf_counter() - started)
 
 
@@ -346,7 +326,7 @@ def tune_model(
     ``tuning_rows``); returns the best parameters, the trials and parameter importances."""
     name = options["name"]
     options = without_count_objectives(options, setup.get("intermittent", False), name)
-    context = _context(setup, demand_panel)
+    context = context_of(setup, demand_panel)
     origins = [pd.Timestamp(o) for o in setup["fold_origins"]]
     fold_rows = {
         number: (_sample(train, options.get("tuning_rows"), setup["seed"]), valid)
@@ -395,7 +375,7 @@ def cross_validate_model(
 ) -> pd.DataFrame:
     """Out-of-fold predictions of the tuned model on every fold's scored rows."""
     name = options["name"]
-    context = _context(setup, demand_panel)
+    context = context_of(setup, demand_panel)
     origins = [pd.Timestamp(o) for o in setup["fold_origins"]]
     frames = []
     for number, origin, fold_train, valid in folds(model_input, origins, setup["scoring"]):
@@ -425,7 +405,7 @@ def fit_and_forecast(
     """Refit the tuned model on all data before the protocol origin and forecast the
     holdout; refit on all data and forecast the live horizon. Returns the live model."""
     name = options["name"]
-    context = _context(setup, demand_panel)
+    context = context_of(setup, demand_panel)
     report: dict[str, Any] = {"model": name, "params": best_params}
     outputs = {}
     for stage, date in (("holdout", setup["protocol_origin"]), ("live", setup["live_origin"])):
@@ -456,8 +436,8 @@ def fit_and_forecast(
     return fitted.model, outputs["holdout"], outputs["live"], report
 
 
-def _space(values: np.ndarray, rows: pd.DataFrame, setup: dict[str, Any]) -> np.ndarray:
-    return forward(values, rows["series_scale"].to_numpy(dtype=float), setup["target_transform"])
+def _in_target_space(values: np.ndarray, rows: pd.DataFrame, setup: dict[str, Any]) -> np.ndarray:
+    return to_target_space(values, rows, setup["target_transform"])
 
 
 def build_ensemble(
@@ -477,8 +457,10 @@ def build_ensemble(
     frames = list(cv_predictions)
     wide = pd.concat(frames).pivot_table(index="row", columns="model", values="pred")
     rows = model_input.iloc[wide.index.to_numpy()]
-    matrix = np.column_stack([_space(wide[m].to_numpy(), rows, setup) for m in wide.columns])
-    target = _space(rows[DEMAND].to_numpy(dtype=float), rows, setup)
+    matrix = np.column_stack(
+        [_in_target_space(wide[m].to_numpy(), rows, setup) for m in wide.columns]
+    )
+    target = _in_target_space(rows[DEMAND].to_numpy(dtype=float), rows, setup)
     models = [str(m) for m in wide.columns]
     stacked = {
         model: round(float(w), 6)
@@ -533,11 +515,7 @@ def _combine(
 ) -> pd.DataFrame:
     wide = pd.concat(frames).pivot_table(index="row", columns="model", values="pred")
     rows = model_input.iloc[wide.index.to_numpy()]
-    scale = rows["series_scale"].to_numpy(dtype=float)
-    blended = sum(
-        weights.get(m, 0.0) * _space(wide[m].to_numpy(), rows, setup) for m in wide.columns
-    )
-    point = _finalize(inverse(blended, scale, setup["target_transform"]), rows, setup)
+    point = blend(wide, weights, rows, setup)
     return pd.DataFrame({"row": wide.index.to_numpy(), "pred": point, "model": ENSEMBLE})
 
 
@@ -546,9 +524,10 @@ def assemble_forecasts(
     setup: dict[str, Any],
     weights: dict[str, float],
     *predictions: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Holdout forecasts of every model and the ensemble, and the ensemble's live forecast,
-    each with conformal quantiles calibrated on that model's out-of-fold residuals.
+) -> tuple[pd.DataFrame, pd.DataFrame, Calibration]:
+    """Holdout forecasts of every model and the ensemble, the ensemble's live forecast, each
+    with conformal quantiles calibrated on that model's out-of-fold residuals, and the
+    ensemble's calibration (for the forecaster bundle).
 
     ``predictions`` are, per model, its cv, holdout and live predictions (in that order).
     """
@@ -561,73 +540,32 @@ def assemble_forecasts(
     )
     holdout[ENSEMBLE] = _combine(list(holdout.values()), weights, model_input, setup)
     live_ensemble = _combine(live, weights, model_input, setup)
-
-    levels = setup["quantiles"]
-    calibration = setup["calibration"]
-    keys = [c for c in model_input.columns[: model_input.columns.get_loc("origin")]]
+    keys = key_columns(model_input)
+    calibrations = {}
 
     def with_quantiles(frame: pd.DataFrame, residuals: pd.DataFrame) -> pd.DataFrame:
+        model = frame["model"].iat[0]
         rows = model_input.iloc[frame["row"].to_numpy()]
-        fitted_rows = model_input.iloc[residuals["row"].to_numpy()]
-        observed = (
-            fitted_rows[DEMAND].to_numpy(dtype=float),
-            residuals["pred"].to_numpy(),
-            fitted_rows["horizon"].to_numpy(),
-            fitted_rows["series_scale"].to_numpy(dtype=float),
-        )
-        options = {
-            "horizon_bucket": int(calibration.get("horizon_bucket", 7)),
-            "scale_bins": int(calibration.get("scale_bins", 3)),
-            "min_count": int(calibration.get("min_count", 200)),
-            "folds": residuals["fold"].to_numpy(dtype=float) if "fold" in residuals else None,
-        }
-        calibrated = fit_residual_quantiles(
-            *observed,
-            levels,
-            setup["target_transform"],
-            fold_rule=calibration.get("fold_rule", "auto"),
-            **options,
-        )
-        interval = fit_interval(
-            *observed,
-            setup["target_transform"],
-            nominal=float(calibration.get("interval", 0.8)),
-            integer=setup.get("count_data", False),
-            non_negative=setup["non_negative"],
-            fold_rule=calibrated.fold_rule,
-            bin_on=calibrated.bin_on,
-            **options,
-        )
-        logger.info(
-            "%s: quantiles calibrated on %d out-of-fold residuals (fold rule %s, bins on %s); "
-            "%s interval from the %g to the %g quantile",
-            frame["model"].iat[0],
-            len(residuals),
-            calibrated.fold_rule,
-            calibrated.bin_on,
-            f"{interval.nominal:.0%}",
-            interval.lower_level,
-            interval.upper_level,
-        )
-        point_args = (
-            frame["pred"].to_numpy(),
-            rows["horizon"].to_numpy(),
-            rows["series_scale"].to_numpy(dtype=float),
-            setup["non_negative"],
-        )
-        quantiles = calibrated.predict(*point_args, integer=setup.get("count_data", False))
-        lower, upper = interval.bounds(*point_args)
-        out = rows[[*keys, "origin", DATE, "horizon"]].reset_index(drop=True)
-        out.insert(len(keys), "model", frame["model"].to_numpy())
-        out["y_true"] = rows[DEMAND].to_numpy()
-        out["y_pred"] = frame["pred"].to_numpy()
-        closed = rows[IS_CLOSED].to_numpy()
-        for level, values in quantiles.items():
-            out[quantile_column(level)] = np.where(closed, 0.0, values)
-        low_column, high_column = interval_columns(interval.nominal)
-        out[low_column] = np.where(closed, 0.0, lower)
-        out[high_column] = np.where(closed, 0.0, upper)
-        out["is_closed"] = closed
+        if model not in calibrations:
+            folds_of = residuals["fold"].to_numpy() if "fold" in residuals else None
+            fitted_rows = model_input.iloc[residuals["row"].to_numpy()]
+            calibrations[model] = Calibration.fit(
+                fitted_rows, residuals["pred"].to_numpy(), folds_of, setup
+            )
+            calibrated = calibrations[model]
+            logger.info(
+                "%s: quantiles calibrated on %d out-of-fold residuals (fold rule %s, bins on "
+                "%s); %s interval from the %g to the %g quantile",
+                model,
+                len(residuals),
+                calibrated.quantiles.fold_rule,
+                calibrated.quantiles.bin_on,
+                f"{calibrated.interval.nominal:.0%}",
+                calibrated.interval.lower_level,
+                calibrated.interval.upper_level,
+            )
+        out = forecast_table(rows, frame["pred"].to_numpy(), model, calibrations[model], keys)
+        out.insert(out.columns.get_loc("y_pred"), "y_true", rows[DEMAND].to_numpy())
         out["scored"] = scored(rows, setup["scoring"]).to_numpy()
         return out
 
@@ -635,7 +573,37 @@ def assemble_forecasts(
         [with_quantiles(holdout[m], cv[m]) for m in holdout], ignore_index=True
     )
     demand_forecast = with_quantiles(live_ensemble, cv[ENSEMBLE]).drop(columns=["y_true", "scored"])
-    return holdout_forecasts, demand_forecast
+    return holdout_forecasts, demand_forecast, calibrations[ENSEMBLE]
+
+
+def build_forecaster_bundle(
+    setup: dict[str, Any],
+    panel_metadata: dict[str, Any],
+    feature_transforms: FeatureTransforms,
+    features: dict[str, Any],
+    weights: dict[str, float],
+    calibration: Calibration,
+    **models: Any,
+) -> ForecasterBundle:
+    """The run's forecaster bundle: the models fitted on all data (the live fits), the
+    ensemble's weights and calibration, and what builds the features of a later origin."""
+    bundle = ForecasterBundle(
+        setup=setup,
+        panel_metadata=panel_metadata,
+        feature_settings=frequency_settings(features, panel_metadata["frequency"]),
+        feature_transforms=feature_transforms,
+        models=models,
+        weights=weights,
+        calibration=calibration,
+    )
+    logger.info(
+        "Forecaster bundle: %d models (%s), trained until %s, horizon %d",
+        len(models),
+        ", ".join(sorted(models)),
+        bundle.trained_until.date(),
+        bundle.horizon,
+    )
+    return bundle
 
 
 def _with_zero_forecast(scored_rows: pd.DataFrame, levels: list[float]) -> pd.DataFrame:

@@ -104,9 +104,23 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 nodes.assemble_forecasts,
                 inputs=["model_input", "modeling_setup", "ensemble_weights", *predictions],
-                outputs=["holdout_forecasts", "demand_forecast"],
+                outputs=["holdout_forecasts", "demand_forecast", "ensemble_calibration"],
                 name="assemble_forecasts",
                 tags=KEY_OUTPUTS,
+            ),
+            Node(
+                nodes.build_forecaster_bundle,
+                inputs={
+                    "setup": "modeling_setup",
+                    "panel_metadata": "panel_metadata",
+                    "feature_transforms": "feature_transforms",
+                    "features": "params:features",
+                    "weights": "ensemble_weights",
+                    "calibration": "ensemble_calibration",
+                    **{m: f"{m}.model" for m in MODELS},
+                },
+                outputs="forecaster_bundle",
+                name="build_forecaster_bundle",
             ),
             Node(
                 nodes.evaluate_models,
