@@ -1,4 +1,5 @@
-"""Kedro dataset for raw source files as users download them.
+"""Kedro datasets of the project: raw source files as users download them, the Optuna storage
+and the forecaster bundle.
 
 ``RawTableDataset`` reads a CSV (plain or gzipped) or Parquet file. A file may be named as
 downloaded (``train.csv``) or compressed (``train.csv.gz``): whichever exists is read. A
@@ -18,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
+from kedro.io.core import VersionNotFoundError
+from kedro_datasets.pickle import PickleDataset
 
 # Where a user changes load_args; the dataset does not know its catalog entry's name.
 CATALOG_HINT = "to its catalog entry (for --env custom: custom_sales in conf/custom/catalog.yml)"
@@ -175,3 +178,37 @@ class OptunaStorageDataset(AbstractDataset[None, Any]):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": self._filepath}
+
+
+class ForecasterBundleDataset(PickleDataset):
+    """The versioned forecaster bundle (``models.bundle.ForecasterBundle``), pickled.
+
+    Loading says what to do instead of failing with a file error: no bundle saved yet (run
+    the ``training`` pipeline first), or a file that is not a readable bundle (retrain, or
+    load an earlier version)."""
+
+    def load(self) -> Any:
+        from .models.bundle import ForecasterBundle
+
+        try:
+            bundle = super().load()
+        except VersionNotFoundError as error:
+            raise DatasetError(
+                f"No forecaster bundle has been saved at {self._filepath} yet: run `kedro run "
+                f"--pipelines training` (with this --env) first; it trains the models and "
+                f"saves the bundle the daily run forecasts with."
+            ) from error
+        except Exception as error:  # noqa: BLE001 - any unpickling failure means the same
+            cause = error.__cause__ or error  # the unpickling error, not Kedro's wrapper
+            raise DatasetError(
+                f"The forecaster bundle {self._get_load_path()} cannot be read "
+                f"({type(cause).__name__}: {cause}): run `kedro run --pipelines training` "
+                f"again, or load an earlier version with `--load-versions "
+                f"forecaster_bundle:<version>`."
+            ) from error
+        if not isinstance(bundle, ForecasterBundle):
+            raise DatasetError(
+                f"{self._get_load_path()} holds a {type(bundle).__name__}, not a forecaster "
+                f"bundle: run `kedro run --pipelines training` again."
+            )
+        return bundle

@@ -13,6 +13,7 @@ from kedro.pipeline import Pipeline
 from .pipelines import (
     data_engineering,
     feature_engineering,
+    forecasting,
     modeling,
     replenishment,
     reporting,
@@ -22,6 +23,12 @@ from .sources.registry import Source, source_for
 DEFAULT_SOURCE = "synthetic"
 # Kept only for the CLI of earlier releases: `--pipelines inventory_optimization`.
 RENAMED_PIPELINES = {"inventory_optimization": "replenishment"}
+# Pipelines made of stages, for schedules: `training` learns and saves the forecaster bundle
+# (weekly); `daily` forecasts with it and plans today's orders (every day); `__default__` is
+# the research run of every stage with the holdout evaluation.
+COMPOSITIONS = ("__default__", "training", "daily")
+# What `daily` plans from, in place of the research run's live forecast.
+DAILY_FORECAST = "daily_forecast"
 
 _environment_source = DEFAULT_SOURCE
 
@@ -50,19 +57,29 @@ def create_pipelines(source: Source) -> dict[str, Pipeline]:
         "reporting": reporting.create_pipeline(),
     }
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+    pipelines["forecasting"] = forecasting.create_pipeline()
+    pipelines["training"] = (
+        pipelines["data_engineering"] + pipelines["feature_engineering"] + pipelines["modeling"]
+    )
+    plan = pipelines["replenishment"].to_outputs("replenishment_plan", "replenishment_plan_csv")
+    pipelines["daily"] = (
+        pipelines["data_engineering"]
+        + pipelines["forecasting"]
+        + Pipeline(plan, inputs={"demand_forecast": DAILY_FORECAST})
+    )
     for old, new in RENAMED_PIPELINES.items():
         pipelines[old] = pipelines[new]
     return pipelines
 
 
 def stage_pipelines() -> dict[str, Pipeline]:
-    """The registered pipelines that are stages: not ``__default__``, not an old name."""
+    """The registered pipelines that are stages: not a composition, not an old name."""
     from kedro.framework.project import pipelines
 
     return {
         name: pipeline
         for name, pipeline in pipelines.items()
-        if name != "__default__" and name not in RENAMED_PIPELINES
+        if name not in COMPOSITIONS and name not in RENAMED_PIPELINES
     }
 
 
