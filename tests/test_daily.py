@@ -4,7 +4,9 @@ bundle the last training saved, without training; and says what to do when there
 from __future__ import annotations
 
 import pickle
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -13,11 +15,8 @@ from kedro.io import DatasetError
 from kedro.io.core import Version
 
 from inventory_optimization.datasets import ForecasterBundleDataset
+from inventory_optimization.models.bundle import BundleMismatchError
 from inventory_optimization.pipeline_registry import create_pipelines
-from inventory_optimization.pipelines.forecasting.nodes import (
-    BundleMismatchError,
-    check_bundle_fits,
-)
 from inventory_optimization.retention import latest_version
 from inventory_optimization.sources.registry import source_for
 from tests.test_lineage import _kedro, _project_copy
@@ -30,10 +29,19 @@ def _latest(project: Path, layer: str, name: str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
+def _with_registry(project: Path, source: Path) -> Path:
+    """The copy gets the default run's model registry too (the MLflow store and artifacts)."""
+    shutil.copy(source / "mlruns.db", project / "mlruns.db")
+    shutil.copytree(source / "mlartifacts", project / "mlartifacts")
+    return project
+
+
 @pytest.fixture(scope="module")
 def daily_run(default_run, tmp_path_factory):
     """`daily` in a copy of the default run's project, so the outputs other tests read stay."""
-    project = _project_copy(tmp_path_factory.mktemp("daily"), default_run)
+    project = _with_registry(
+        _project_copy(tmp_path_factory.mktemp("daily"), default_run), default_run
+    )
     result = _kedro(project, "run", "--pipelines", "daily")
     assert result.returncode == 0, result.stderr[-4000:]
     return project, " ".join((result.stdout + result.stderr).split())
@@ -44,7 +52,10 @@ def test_daily_runs_no_training_and_forecasts_like_the_training_run(daily_run):
     assert "Running node: forecast_from_bundle" in log
     for learning in ("tune_model", "cross_validate_model", "fit_and_forecast", "build_features"):
         assert f"Running node: {learning}" not in log
-    assert "Forecast from the bundle trained until 2024-12-29 (0 days before the origin" in log
+    assert (
+        "Forecast from the champion (version 1, trained until 2024-12-29, 0 days before the "
+        "origin 2024-12-29)"
+    ) in log
     daily = _latest(project, "07_model_output", "daily_forecast.parquet")
     live = _latest(project, "07_model_output", "demand_forecast.parquet")
     # Same bundle, same panel: the daily forecast is the training run's live forecast.
@@ -68,15 +79,14 @@ def test_daily_writes_a_new_plan_version_equal_to_the_training_runs(daily_run, d
     pd.testing.assert_frame_equal(daily, research, check_dtype=False)
 
 
-def test_daily_without_a_trained_bundle_says_to_run_training_first(default_run, tmp_path):
-    project = _project_copy(tmp_path, default_run)
-    shutil.rmtree(project / "data" / "06_models" / DATASET / "forecaster_bundle.pkl")
+def test_daily_without_a_champion_says_to_run_training_first(default_run, tmp_path):
+    project = _project_copy(tmp_path, default_run)  # data only: no model registry
     plan = project / "data" / "07_model_output" / DATASET / "replenishment_plan.parquet"
     before = sorted(p.name for p in plan.iterdir())
     result = _kedro(project, "run", "--pipelines", "daily")
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode != 0
-    assert "No forecaster bundle has been saved at" in output
+    assert "No champion is registered for demand_forecaster_synthetic in sqlite:///" in output
     assert "run `kedro run --pipelines training` (with this --env) first" in output
     assert "Traceback" not in output
     assert sorted(p.name for p in plan.iterdir()) == before  # nothing written
@@ -104,7 +114,25 @@ def test_a_bundle_trained_on_other_data_is_refused(default_run):
     )
     weekly = {**bundle.panel_metadata, "frequency": "W-SUN"}
     with pytest.raises(BundleMismatchError, match=r"trained on frequency 'D', the panel has "):
-        check_bundle_fits(bundle, weekly)
+        bundle.check_fits(weekly)
+
+
+def test_the_registry_command_lists_the_champion_and_refuses_an_unknown_version(daily_run):
+    project, _ = daily_run
+    listed = _cli(project, "registry", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "demand_forecaster_synthetic" in listed.stdout
+    assert re.search(r"^\s*1\s+champion\s+wape\s", listed.stdout, re.MULTILINE)
+    promoted = _cli(project, "registry", "promote", "--version", "9")
+    assert promoted.returncode != 0
+    assert "demand_forecaster_synthetic has no version 9; registered versions: 1" in (
+        promoted.stderr
+    )
+    assert _cli(project, "registry", "promote", "--version", "1").returncode == 0
+
+
+def _cli(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return _kedro(project, *args, program="inventory-optimization")
 
 
 def test_training_and_daily_are_registered_for_every_source():
@@ -117,4 +145,5 @@ def test_training_and_daily_are_registered_for_every_source():
         assert {"forecast_from_bundle", "plan_replenishment", "ingest_sales"} <= daily
         assert not any(name.endswith(("tune_model", "fit_and_forecast")) for name in daily)
         assert "backtest_policies" not in daily and "build_features" not in daily
-        assert pipelines["daily"].inputs() >= {"forecaster_bundle"}
+        assert pipelines["daily"].inputs() >= {"champion_bundle"}
+        assert "decide_champion" in training

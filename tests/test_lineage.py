@@ -88,9 +88,10 @@ def _snapshot(path: Path) -> list[tuple[str, int]]:
     return [(str(f), f.stat().st_mtime_ns) for f in files if f.is_file()]
 
 
-def _kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
+def _kedro(project: Path, *args: str, program: str = "kedro") -> subprocess.CompletedProcess:
+    """``program`` (a console script of this environment) run in ``project``."""
     return subprocess.run(
-        [str(Path(sys.executable).with_name("kedro")), *args],
+        [str(Path(sys.executable).with_name(program)), *args],
         cwd=project,
         env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"},
         capture_output=True,

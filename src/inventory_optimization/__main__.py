@@ -4,8 +4,10 @@ inventory_optimization``).
 ``run`` is Kedro's own ``kedro run`` (every option of it), and also what the bare command does,
 as in earlier releases. ``sources`` lists the data sources an environment can name in
 ``data_source.kind``. ``inspect FILE`` reads a user's export and prints the ``data_source``
-mapping it infers (``panel.inspection``), ready to paste into ``conf/custom``. New wings (the service, the stream consumer) add their commands here,
-as thin wrappers over plain modules.
+mapping it infers (``panel.inspection``), ready to paste into ``conf/custom``. ``registry
+list | promote`` shows the registered forecaster versions of an environment and moves its
+champion alias. New wings (the service, the stream consumer) add their commands here, as thin
+wrappers over plain modules.
 """
 
 from __future__ import annotations
@@ -83,6 +85,55 @@ def inspect_file(file: Path, sep: str | None, encoding: str | None) -> None:
         hint = " For inspect, pass the same as --sep or --encoding."
         raise click.ClickException(" ".join(str(error).split()) + hint) from None
     click.echo(inspect_table(table).to_yaml(str(file), load_args), nl=False)
+
+
+def _registry(env: str | None):
+    """The registered forecaster of ``env``'s dataset, in the store its globals name."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from .registry import ForecasterRegistry
+
+    project = Path.cwd()
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env=env) as session:
+        settings = session.load_context().config_loader["globals"]
+    return ForecasterRegistry(
+        settings["dataset"], settings["mlflow_tracking_uri"], settings["mlflow_artifact_root"]
+    )
+
+
+@cli.group("registry")
+def registry() -> None:
+    """The registered demand forecaster of an environment (MLflow, in the project folder)."""
+
+
+@registry.command("list")
+@click.option("--env", "-e", default=None, help="Kedro environment (default: local/base).")
+def list_versions(env: str | None) -> None:
+    """List the registered versions, their aliases, scores and why each was (not) promoted."""
+    registered = _registry(env)
+    table = registered.versions()
+    if table.empty:
+        click.echo(f"{registered.name}: no version registered yet (run --pipelines training).")
+        return
+    click.echo(f"{registered.name} ({registered.tracking_uri}):")
+    click.echo(table.drop(columns="run_id").to_string(index=False))
+
+
+@registry.command("promote")
+@click.option("--env", "-e", default=None, help="Kedro environment (default: local/base).")
+@click.option("--version", "version", required=True, help="The version to make champion.")
+def promote_version(env: str | None, version: str) -> None:
+    """Make VERSION the champion the daily run forecasts with (e.g. roll back)."""
+    from .registry import RegistryError
+
+    registered = _registry(env)
+    try:
+        registered.promote(version)
+    except RegistryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{registered.name}: version {version} is now the champion.")
 
 
 def main(*args, **kwargs) -> Any:

@@ -212,3 +212,63 @@ class ForecasterBundleDataset(PickleDataset):
                 f"bundle: run `kedro run --pipelines training` again."
             )
         return bundle
+
+
+class _RegistryDataset(AbstractDataset):
+    """A view of the dataset's registered forecaster in the project's MLflow store."""
+
+    def __init__(
+        self,
+        dataset: str,
+        tracking_uri: str = "sqlite:///mlruns.db",
+        artifact_root: str = "mlartifacts",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        from .registry import ForecasterRegistry
+
+        self._registry = ForecasterRegistry(dataset, tracking_uri, artifact_root)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"model": self._registry.name, "tracking_uri": self._registry.tracking_uri}
+
+
+class ChampionBundleDataset(_RegistryDataset):
+    """Loads the champion's forecaster bundle. ``if_missing``: ``error`` (the daily run: it
+    says to run training first) or ``none`` (training, comparing against the champion)."""
+
+    def __init__(self, dataset: str, if_missing: str = "error", **kwargs: Any) -> None:
+        super().__init__(dataset, **kwargs)
+        if if_missing not in ("error", "none"):
+            raise DatasetError(f"if_missing is {if_missing!r}; expected 'error' or 'none'")
+        self._if_missing = if_missing
+
+    def load(self) -> Any:
+        from .registry import RegistryError
+
+        if self._if_missing == "none" and self._registry.champion_version() is None:
+            return None
+        try:
+            return self._registry.load()
+        except RegistryError as error:
+            raise DatasetError(str(error)) from error
+
+    def save(self, data: Any) -> None:
+        raise DatasetError("The champion is set by registering a training run, not saved.")
+
+    def _exists(self) -> bool:
+        return self._registry.champion_version() is not None
+
+
+class ForecasterRegistrationDataset(_RegistryDataset):
+    """Saving a ``registry.Registration`` tracks the training run in MLflow and registers its
+    bundle (champion or challenger, as decided); loading lists the registered versions."""
+
+    def load(self) -> pd.DataFrame:
+        return self._registry.versions()
+
+    def save(self, data: Any) -> None:
+        self._registry.register(data)
+
+    def _exists(self) -> bool:
+        return not self._registry.versions().empty

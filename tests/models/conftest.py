@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from inventory_optimization.features import (
 from inventory_optimization.models import ForecastContext
 from inventory_optimization.models.cv import training_rows
 from inventory_optimization.panel.cleaning import clean_panel
+from inventory_optimization.pipelines.modeling import nodes
 from inventory_optimization.pipelines.modeling.nodes import prepare_modeling
 from inventory_optimization.sources import build_synthetic_panel
 from inventory_optimization.sources.synthetic import generate_demand_data
@@ -151,3 +153,50 @@ def target(data: ModelData) -> pd.DataFrame:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20240601)
+
+
+OPTIONS = {
+    "seasonal_naive": {"name": "seasonal_naive", "n_trials": 0},
+    "xgboost": {
+        "name": "xgboost",
+        "n_trials": 0,
+        "tuning_rows": 20000,
+        "max_train_rows": None,
+        "fixed": {"n_estimators": 20, "max_bin": 63, "max_depth": 4, "learning_rate": 0.2},
+        "search_space": {"max_depth": {"type": "int", "low": 2, "high": 4}},
+    },
+}
+QUANTILE_COLUMNS = ["q_0.05", "q_0.1", "q_0.25", "q_0.5", "q_0.75", "q_0.9", "q_0.95", "q_0.99"]
+
+
+@pytest.fixture(scope="module")
+def run(data) -> SimpleNamespace:
+    rows, panel, setup = data.model_input, data.panel, data.setup
+    out = SimpleNamespace(cv={}, holdout={}, live={}, report={}, model={}, params={})
+    for name, options in OPTIONS.items():
+        params, trials, importances = nodes.tune_model(rows, panel, setup, None, options)
+        out.params[name] = params
+        assert trials.empty
+        assert importances == {}
+        out.cv[name] = nodes.cross_validate_model(rows, panel, setup, params, options)
+        model, holdout, live, report = nodes.fit_and_forecast(rows, panel, setup, params, options)
+        out.model[name], out.holdout[name], out.live[name] = model, holdout, live
+        out.report[name] = report
+    out.weights = nodes.build_ensemble(rows, setup, panel, *out.cv.values())
+    predictions = [f[name] for name in OPTIONS for f in (out.cv, out.holdout, out.live)]
+    out.holdout_forecasts, out.demand_forecast, out.calibration = nodes.assemble_forecasts(
+        rows, setup, out.weights, *predictions
+    )
+    out.bundle = nodes.build_forecaster_bundle(
+        setup,
+        data.metadata,
+        data.transforms,
+        data.features,
+        out.weights,
+        out.calibration,
+        **out.model,
+    )
+    out.leaderboard = nodes.evaluate_models(
+        out.holdout_forecasts, panel, setup, rows, *out.report.values()
+    )
+    return out

@@ -8,7 +8,6 @@ import dataclasses
 import logging
 import pickle
 import re
-from types import SimpleNamespace
 
 import numpy as np
 import optuna
@@ -19,52 +18,7 @@ from inventory_optimization.models.base import trainable
 from inventory_optimization.models.cv import scored
 from inventory_optimization.models.metrics import headline, series_scales, wape, wmae
 from inventory_optimization.pipelines.modeling import nodes
-
-OPTIONS = {
-    "seasonal_naive": {"name": "seasonal_naive", "n_trials": 0},
-    "xgboost": {
-        "name": "xgboost",
-        "n_trials": 0,
-        "tuning_rows": 20000,
-        "max_train_rows": None,
-        "fixed": {"n_estimators": 20, "max_bin": 63, "max_depth": 4, "learning_rate": 0.2},
-        "search_space": {"max_depth": {"type": "int", "low": 2, "high": 4}},
-    },
-}
-QUANTILE_COLUMNS = ["q_0.05", "q_0.1", "q_0.25", "q_0.5", "q_0.75", "q_0.9", "q_0.95", "q_0.99"]
-
-
-@pytest.fixture(scope="module")
-def run(data) -> SimpleNamespace:
-    rows, panel, setup = data.model_input, data.panel, data.setup
-    out = SimpleNamespace(cv={}, holdout={}, live={}, report={}, model={}, params={})
-    for name, options in OPTIONS.items():
-        params, trials, importances = nodes.tune_model(rows, panel, setup, None, options)
-        out.params[name] = params
-        assert trials.empty
-        assert importances == {}
-        out.cv[name] = nodes.cross_validate_model(rows, panel, setup, params, options)
-        model, holdout, live, report = nodes.fit_and_forecast(rows, panel, setup, params, options)
-        out.model[name], out.holdout[name], out.live[name] = model, holdout, live
-        out.report[name] = report
-    out.weights = nodes.build_ensemble(rows, setup, panel, *out.cv.values())
-    predictions = [f[name] for name in OPTIONS for f in (out.cv, out.holdout, out.live)]
-    out.holdout_forecasts, out.demand_forecast, out.calibration = nodes.assemble_forecasts(
-        rows, setup, out.weights, *predictions
-    )
-    out.bundle = nodes.build_forecaster_bundle(
-        setup,
-        data.metadata,
-        data.transforms,
-        data.features,
-        out.weights,
-        out.calibration,
-        **out.model,
-    )
-    out.leaderboard = nodes.evaluate_models(
-        out.holdout_forecasts, panel, setup, rows, *out.report.values()
-    )
-    return out
+from tests.models.conftest import OPTIONS, QUANTILE_COLUMNS
 
 
 def test_prepare_modeling(data):

@@ -30,6 +30,10 @@ ENSEMBLE = "ensemble"
 BUNDLE_FORMAT = 1
 
 
+class BundleMismatchError(ValueError):
+    """The panel is not the kind of data the bundle was trained on."""
+
+
 def quantile_column(level: float) -> str:
     return f"q_{level:g}"
 
@@ -193,6 +197,8 @@ class ForecasterBundle:
     calibration: Calibration
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format: int = BUNDLE_FORMAT
+    # The registry's version number, set when the registry loads it.
+    registered_version: str | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted(m for m, w in self.weights.items() if w and m not in self.models)
@@ -210,6 +216,17 @@ class ForecasterBundle:
     def trained_until(self) -> pd.Timestamp:
         """The last date the models were fitted on (the training run's live origin)."""
         return pd.Timestamp(self.setup["live_origin"])
+
+    def check_fits(self, panel_metadata: Mapping[str, Any]) -> None:
+        """Refuse, in one sentence, a panel whose source, frequency or keys differ from
+        training's."""
+        for field_name in ("source", "frequency", "keys"):
+            trained, given = self.panel_metadata.get(field_name), panel_metadata.get(field_name)
+            if trained != given:
+                raise BundleMismatchError(
+                    f"the forecaster bundle was trained on {field_name} {trained!r}, the panel "
+                    f"has {given!r}: run `kedro run --pipelines training` on this data first"
+                )
 
     def model_input(
         self,
@@ -255,15 +272,20 @@ class ForecasterBundle:
         """The ensemble's forecast of every series over the horizon after ``origin``: point
         (``y_pred``), quantiles ``q_*``, the interval and ``is_closed``."""
         rows = self.model_input(panel, attributes, origin, panel_metadata).reset_index(drop=True)
+        point = self.point_forecast(rows, panel)
+        return forecast_table(rows, point, ENSEMBLE, self.calibration, key_columns(rows))
+
+    def point_forecast(self, rows: pd.DataFrame, panel: pd.DataFrame) -> np.ndarray:
+        """The ensemble's point forecast of feature ``rows`` (from :meth:`model_input`) with
+        ``panel`` as the history the local models read."""
         context = context_of(self.setup, panel)
         members = [m for m, w in self.weights.items() if w]
+        non_negative = self.setup["non_negative"]
         predictions = pd.DataFrame(
             {
-                name: finalize(
-                    self.models[name].predict(rows, context), rows, self.setup["non_negative"]
-                )
+                name: finalize(self.models[name].predict(rows, context), rows, non_negative)
                 for name in members
-            }
+            },
+            index=rows.index,
         )
-        point = blend(predictions, self.weights, rows, self.setup)
-        return forecast_table(rows, point, ENSEMBLE, self.calibration, key_columns(rows))
+        return blend(predictions, self.weights, rows, self.setup)

@@ -17,7 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 nodes.forecast_from_bundle,
-                inputs=["forecaster_bundle", "demand_panel", "series_attributes", "panel_metadata"],
+                inputs=["champion_bundle", "demand_panel", "series_attributes", "panel_metadata"],
                 outputs="daily_forecast",
                 name="forecast_from_bundle",
                 tags=KEY_OUTPUTS,

@@ -48,6 +48,7 @@ from ...models.metrics import (
 from ...models.tuning import content_fingerprint, study_name, tune, without_count_objectives
 from ...panel.contract import DATE, DEMAND, SERIES_ID
 from ...panel.periods import Frequency, cv_step_periods, horizon_periods, protocol_origin
+from ...registry import Registration, decide
 
 logger = logging.getLogger(__name__)
 ZERO_FORECAST = "zero_forecast"
@@ -604,6 +605,96 @@ def build_forecaster_bundle(
         bundle.horizon,
     )
     return bundle
+
+
+def decide_champion(
+    forecaster_bundle: ForecasterBundle,
+    current_champion: ForecasterBundle | None,
+    demand_panel: pd.DataFrame,
+    series_attributes: pd.DataFrame,
+    panel_metadata: dict[str, Any],
+    setup: dict[str, Any],
+    model_leaderboard: pd.DataFrame,
+    model_card: dict[str, Any],
+    feature_catalog: pd.DataFrame,
+) -> Registration:
+    """What the registry records of this training run, and whether its bundle replaces the
+    champion: it must beat the champion's headline on the same evaluation window (this run's
+    holdout, forecast from the protocol origin and scored on the same rows)."""
+    scores = model_leaderboard.set_index("model")["score"]
+    challenger = float(scores[ENSEMBLE])
+    champion_score, note, version = None, "", None
+    if current_champion is not None:
+        version = current_champion.registered_version or "current"
+        champion_score, note = _champion_score(
+            current_champion, demand_panel, series_attributes, panel_metadata, setup
+        )
+    decision = decide(setup["metric"], challenger, champion_score, version, note)
+    logger.info(
+        "Champion decision: %s (%s)",
+        "promote" if decision.promote else "keep the champion",
+        decision.reason,
+    )
+    params = {
+        "dataset": setup["dataset"],
+        "metric": setup["metric"],
+        "target_transform": setup["target_transform"],
+        "horizon": setup["horizon"],
+        "protocol_origin": setup["protocol_origin"],
+        "fold_origins": setup["fold_origins"],
+        "trained_until": setup["live_origin"],
+        "ensemble_weights": forecaster_bundle.weights,
+        **{
+            f"{model}.parameters": entry["parameters"]
+            for model, entry in model_card.get("models", {}).items()
+        },
+    }
+    metrics = {
+        f"{row.model}.{column}": getattr(row, column)
+        for row in model_leaderboard.itertuples()
+        for column in ("score", "wape", "rmsse", "bias", "coverage_80")
+        if hasattr(row, column)
+    }
+    if champion_score is not None:
+        metrics["champion.score_on_window"] = champion_score
+    return Registration(
+        bundle=forecaster_bundle,
+        decision=decision,
+        params=params,
+        metrics=metrics,
+        artifacts={
+            "model_card.json": model_card,
+            "model_leaderboard.csv": model_leaderboard,
+            "feature_catalog.csv": feature_catalog,
+        },
+    )
+
+
+def _champion_score(
+    champion: ForecasterBundle,
+    panel: pd.DataFrame,
+    attributes: pd.DataFrame,
+    metadata: dict[str, Any],
+    setup: dict[str, Any],
+) -> tuple[float | None, str]:
+    """The champion's headline on this run's holdout rows, forecast from the protocol origin;
+    None (with the reason) when it cannot forecast this data."""
+    origin = pd.Timestamp(setup["protocol_origin"])
+    try:
+        champion.check_fits(metadata)
+        rows = champion.model_input(panel, attributes, origin, metadata).reset_index(drop=True)
+        point = champion.point_forecast(rows, panel)
+    except (ValueError, KeyError) as error:
+        return None, f" ({error})"
+    keep = scored(rows, setup["scoring"]).to_numpy()
+    score = _score(rows[keep], point[keep], setup, _scales(panel, setup, origin))
+    note = ""
+    if champion.trained_until > origin:
+        note = (
+            f"; the champion was trained until {champion.trained_until.date()}, inside the "
+            f"window, so its score there is favoured"
+        )
+    return float(score), note
 
 
 def _with_zero_forecast(scored_rows: pd.DataFrame, levels: list[float]) -> pd.DataFrame:

@@ -123,6 +123,22 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="build_forecaster_bundle",
             ),
             Node(
+                nodes.decide_champion,
+                inputs=[
+                    "forecaster_bundle",
+                    "current_champion",
+                    "demand_panel",
+                    "series_attributes",
+                    "panel_metadata",
+                    "modeling_setup",
+                    "model_leaderboard",
+                    "model_card",
+                    "feature_catalog",
+                ],
+                outputs="forecaster_registration",
+                name="decide_champion",
+            ),
+            Node(
                 nodes.evaluate_models,
                 inputs=[
                     "holdout_forecasts",
