@@ -147,3 +147,16 @@ def test_training_and_daily_are_registered_for_every_source():
         assert "backtest_policies" not in daily and "build_features" not in daily
         assert pipelines["daily"].inputs() >= {"champion_bundle"}
         assert "decide_champion" in training
+
+
+def test_daily_logs_its_forecast_and_has_nothing_to_monitor_on_its_first_day(daily_run):
+    project, log = daily_run
+    folder = project / "data" / "07_model_output" / DATASET / "forecast_log"
+    assert [p.name for p in folder.iterdir()] == ["origin=2024-12-29.parquet"]
+    logged = pd.read_parquet(folder / "origin=2024-12-29.parquet")
+    assert logged["champion_version"].eq("1").all() and logged["horizon"].max() == 28
+    assert "Monitoring: no earlier daily forecast logged yet; nothing to score" in log
+    monitoring = pd.read_csv(
+        latest_version(project / "data" / "08_reporting" / DATASET / "forecast_monitoring.csv")
+    )
+    assert monitoring.empty and {"rolling_wape", "status", "reason"} <= set(monitoring.columns)

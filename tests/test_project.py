@@ -200,7 +200,7 @@ def test_default_run_saves_a_forecaster_bundle_that_forecasts_like_the_run(defau
     expected = pd.read_parquet(
         latest_version(data / "07_model_output" / "synthetic" / "demand_forecast.parquet")
     )
-    assert {m for m, w in bundle.weights.items() if w} <= set(bundle.models)
+    assert set(bundle.weights) == set(bundle.models) and all(bundle.weights.values())
     forecast = bundle.predict(panel, attributes)
     pd.testing.assert_frame_equal(
         forecast.reset_index(drop=True),

@@ -272,3 +272,41 @@ class ForecasterRegistrationDataset(_RegistryDataset):
 
     def _exists(self) -> bool:
         return not self._registry.versions().empty
+
+
+class ForecastLogDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """Every forecast the daily run issued: one Parquet file per origin in ``folder``
+    (``origin=YYYY-MM-DD.parquet``). Saving a forecast writes its origin's file, so a rerun of
+    the same day replaces it instead of counting it twice; loading returns all of them (an
+    empty table before the first)."""
+
+    def __init__(self, folder: str, metadata: dict[str, Any] | None = None) -> None:
+        self._folder = Path(folder)
+        self.metadata = metadata
+
+    def _files(self) -> list[Path]:
+        return sorted(self._folder.glob("origin=*.parquet"))
+
+    def load(self) -> pd.DataFrame:
+        files = self._files()
+        if not files:
+            return pd.DataFrame()
+        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+    def save(self, data: pd.DataFrame) -> None:
+        origins = pd.to_datetime(data["origin"]).unique()
+        if len(origins) != 1:
+            raise DatasetError(
+                f"a forecast log entry holds one origin; this one has {len(origins)}"
+            )
+        self._folder.mkdir(parents=True, exist_ok=True)
+        target = self._folder / f"origin={pd.Timestamp(origins[0]).date()}.parquet"
+        partial = target.with_suffix(".parquet.tmp")
+        data.to_parquet(partial, index=False)
+        partial.replace(target)  # a run killed while writing leaves no half file
+
+    def _exists(self) -> bool:
+        return bool(self._files())
+
+    def _describe(self) -> dict[str, Any]:
+        return {"folder": str(self._folder)}

@@ -95,6 +95,8 @@ class Calibration:
     interval: PredictionInterval
     integer: bool
     non_negative: bool
+    # WAPE of the out-of-fold forecasts on each CV fold: the band daily monitoring checks.
+    fold_wape: tuple[float, ...] = ()
 
     @classmethod
     def fit(
@@ -137,7 +139,13 @@ class Calibration:
             bin_on=quantiles.bin_on,
             **options,
         )
-        return cls(quantiles, interval, integer, bool(setup["non_negative"]))
+        return cls(
+            quantiles,
+            interval,
+            integer,
+            bool(setup["non_negative"]),
+            _fold_wape(observed[0], observed[1], options["folds"]),
+        )
 
     def columns(self, point: np.ndarray, rows: pd.DataFrame) -> dict[str, np.ndarray]:
         """Quantile and interval columns for ``point`` forecasts of ``rows``; zero where the
@@ -158,6 +166,18 @@ class Calibration:
         out[low_column] = np.where(closed, 0.0, lower)
         out[high_column] = np.where(closed, 0.0, upper)
         return out
+
+
+def _fold_wape(y: np.ndarray, point: np.ndarray, folds: np.ndarray | None) -> tuple[float, ...]:
+    known = ~(np.isnan(y) | np.isnan(point))
+    labels = np.zeros(len(y)) if folds is None else folds
+    out = []
+    for fold in np.unique(labels[known]):
+        rows = known & (labels == fold)
+        total = np.abs(y[rows]).sum()
+        if total > 0:
+            out.append(float(np.abs(y[rows] - point[rows]).sum() / total))
+    return tuple(out)
 
 
 def key_columns(rows: pd.DataFrame) -> list[str]:

@@ -459,3 +459,47 @@ def inventory_trajectory_chart(
         )
     figure.update_layout(title=title, height=300 * len(picks))
     return figure
+
+
+def monitoring_chart(monitoring: pd.DataFrame):
+    """The daily forecasts' WAPE per date and over the rolling window, against the band
+    training measured; dates whose status is "retrain recommended" marked in red."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    if monitoring.empty:
+        figure.update_layout(title="Forecast monitoring: no daily forecast scored yet")
+        return figure
+    dates = pd.to_datetime(monitoring["date"])
+    figure.add_trace(go.Bar(x=dates, y=monitoring["wape"], name="WAPE of the day", opacity=0.4))
+    figure.add_trace(
+        go.Scatter(x=dates, y=monitoring["rolling_wape"], name="rolling WAPE", mode="lines")
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=dates,
+            y=monitoring["band_max_wape"],
+            name="training band (retrain above)",
+            mode="lines",
+            line={"dash": "dash", "color": "#d62728"},
+        )
+    )
+    flagged = monitoring["status"].eq("retrain recommended")
+    if flagged.any():
+        figure.add_trace(
+            go.Scatter(
+                x=dates[flagged],
+                y=monitoring.loc[flagged, "rolling_wape"],
+                name="retrain recommended",
+                mode="markers",
+                marker={"color": "#d62728", "size": 10},
+                hovertext=monitoring.loc[flagged, "reason"],
+            )
+        )
+    figure.update_layout(
+        title="Forecast monitoring: the daily forecasts against what sold",
+        xaxis_title="date",
+        yaxis_title="WAPE",
+        legend={"orientation": "h"},
+    )
+    return figure

@@ -9,9 +9,20 @@ from typing import Any
 
 import pandas as pd
 
-from ...models.bundle import ForecasterBundle
+from ...models.bundle import ForecasterBundle, interval_columns
+from ...models.monitoring import (
+    MONITORING_COLUMNS,
+    RETRAIN,
+    SERIES_COLUMNS,
+    MonitoringBand,
+    monitor,
+    per_date,
+    per_series,
+    scored_rows,
+)
 from ...panel.contract import DATE, SERIES_ID
 from ...panel.periods import Frequency
+from ...reporting import charts
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +32,10 @@ def forecast_from_bundle(
     demand_panel: pd.DataFrame,
     series_attributes: pd.DataFrame,
     panel_metadata: dict[str, Any],
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ensemble's forecast of every series over the horizon after the panel's last date,
-    with quantiles and the interval, from the registered champion bundle."""
+    with quantiles, the interval and the champion's version, from the registered champion
+    bundle; twice: as today's forecast and as the forecast log's entry for this origin."""
     champion_bundle.check_fits(panel_metadata)
     origin = pd.Timestamp(demand_panel[DATE].max())
     frequency = Frequency.of(panel_metadata["frequency"])
@@ -33,9 +45,10 @@ def forecast_from_bundle(
         demand_panel, series_attributes, origin, panel_metadata=panel_metadata
     )
     seconds = time.perf_counter() - started
+    forecast["champion_version"] = champion_bundle.registered_version or "unregistered"
     new_series = sorted(
         set(demand_panel[SERIES_ID].astype(str))
-        - set(champion_bundle.feature_transforms.profile.index.astype(str))
+        - set(champion_bundle.feature_transforms.profile[SERIES_ID].astype(str))
     )
     logger.info(
         "Forecast from the champion (version %s, trained until %s, %d %s before the origin "
@@ -54,4 +67,45 @@ def forecast_from_bundle(
         if new_series
         else "",
     )
-    return forecast
+    return forecast, forecast
+
+
+def monitor_forecasts(
+    forecast_history: pd.DataFrame,
+    demand_panel: pd.DataFrame,
+    champion_bundle: ForecasterBundle,
+    monitoring: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """Score the forecasts earlier daily runs logged against the sales since known: the
+    monitoring table per date (with its status against the training band), the per-series
+    table over the last window, and the chart."""
+    calibration = champion_bundle.calibration
+    band = MonitoringBand(
+        cv_wape=max(calibration.fold_wape) if calibration.fold_wape else float("nan"),
+        nominal_coverage=calibration.interval.nominal,
+        tolerance=float(monitoring.get("wape_tolerance", 0.25)),
+        coverage_tolerance=float(monitoring.get("coverage_tolerance", 0.1)),
+        window=int(monitoring.get("window", 7)),
+        min_dates=int(monitoring.get("min_dates", 3)),
+    )
+    if forecast_history.empty:
+        logger.info("Monitoring: no earlier daily forecast logged yet; nothing to score")
+        rows = pd.DataFrame()
+    else:
+        rows = scored_rows(forecast_history, demand_panel, interval_columns(band.nominal_coverage))
+    if rows.empty:
+        table = pd.DataFrame(columns=MONITORING_COLUMNS)
+        series = pd.DataFrame(columns=SERIES_COLUMNS)
+    else:
+        table = monitor(per_date(rows), band)
+        series = per_series(rows, band.window)
+        latest = table.iloc[-1]
+        log = logger.warning if latest["status"] == RETRAIN else logger.info
+        log(
+            "Monitoring (%d scored dates, latest %s): %s: %s",
+            len(table),
+            pd.Timestamp(latest["date"]).date(),
+            latest["status"],
+            latest["reason"],
+        )
+    return table, series, charts.monitoring_chart(table)

@@ -1,4 +1,5 @@
-"""Forecasting: one node, the saved forecaster bundle's forecast of the panel's latest origin.
+"""Forecasting: the champion bundle's forecast of the panel's latest origin (also logged, one
+entry per origin), and the monitoring of the forecasts earlier runs logged.
 
 ``kedro run --pipelines daily`` composes it (pipeline_registry): data engineering on the
 latest sales, this forecast, then the replenishment plan from it. Its nodes carry the stage
@@ -18,10 +19,22 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 nodes.forecast_from_bundle,
                 inputs=["champion_bundle", "demand_panel", "series_attributes", "panel_metadata"],
-                outputs="daily_forecast",
+                outputs=["daily_forecast", "forecast_log"],
                 name="forecast_from_bundle",
                 tags=KEY_OUTPUTS,
-            )
+            ),
+            Node(
+                nodes.monitor_forecasts,
+                inputs=[
+                    "forecast_history",
+                    "demand_panel",
+                    "champion_bundle",
+                    "params:monitoring",
+                ],
+                outputs=["forecast_monitoring", "series_monitoring", "monitoring_chart"],
+                name="monitor_forecasts",
+                tags=KEY_OUTPUTS,
+            ),
         ],
         tags=STAGE_TAG,
     )

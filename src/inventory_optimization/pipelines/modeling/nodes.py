@@ -586,21 +586,25 @@ def build_forecaster_bundle(
     calibration: Calibration,
     **models: Any,
 ) -> ForecasterBundle:
-    """The run's forecaster bundle: the models fitted on all data (the live fits), the
-    ensemble's weights and calibration, and what builds the features of a later origin."""
+    """The run's forecaster bundle: the ensemble's members fitted on all data (the live
+    fits; a model of weight 0 is left out, so loading the bundle never imports what it does
+    not use), the weights and calibration, and what builds the features of a later origin."""
+    members = {name: model for name, model in models.items() if weights.get(name, 0.0) > 0}
     bundle = ForecasterBundle(
         setup=setup,
         panel_metadata=panel_metadata,
         feature_settings=frequency_settings(features, panel_metadata["frequency"]),
         feature_transforms=feature_transforms,
-        models=models,
-        weights=weights,
+        models=members,
+        weights={name: weights[name] for name in members},
         calibration=calibration,
     )
     logger.info(
-        "Forecaster bundle: %d models (%s), trained until %s, horizon %d",
-        len(models),
-        ", ".join(sorted(models)),
+        "Forecaster bundle: the ensemble's %d members (%s; weight 0, left out: %s), trained "
+        "until %s, horizon %d",
+        len(members),
+        ", ".join(f"{name} {weights[name]:.3g}" for name in sorted(members)),
+        ", ".join(sorted(set(models) - set(members))) or "none",
         bundle.trained_until.date(),
         bundle.horizon,
     )
