@@ -196,7 +196,7 @@ class ForecasterBundleDataset(PickleDataset):
             raise DatasetError(
                 f"No forecaster bundle has been saved at {self._filepath} yet: run `kedro run "
                 f"--pipelines training` (with this --env) first; it trains the models and "
-                f"saves the bundle the daily run forecasts with."
+                f"saves the bundle (the daily run forecasts with the registered champion)."
             ) from error
         except Exception as error:  # noqa: BLE001 - any unpickling failure means the same
             cause = error.__cause__ or error  # the unpickling error, not Kedro's wrapper
