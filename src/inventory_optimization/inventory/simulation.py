@@ -49,7 +49,7 @@ def _level_at(source: LevelSource | None, t: int, state: dict[str, np.ndarray]) 
 
 def simulate(
     demand: np.ndarray,
-    order_up_to: LevelSource,
+    order_up_to: LevelSource | None,
     lead_time: np.ndarray | int,
     review_period: np.ndarray | int = 1,
     *,
@@ -61,12 +61,14 @@ def simulate(
     initial_on_hand: np.ndarray | float | None = None,
     review_offset: np.ndarray | int = 0,
     max_level: LevelSource | None = None,
+    orders: Callable[[int, dict[str, np.ndarray]], np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Simulate an order-up-to policy on ``demand (series, periods)``.
 
     ``order_up_to`` (and ``reorder_point``) are ``(series, periods)`` or ``(series,)`` arrays,
     or ``f(t, state) -> (series,)`` with ``state`` holding ``on_hand``, ``on_order``,
-    ``backlog`` and ``position``. With a reorder point, an epoch orders only when the
+    ``backlog``, ``position`` and ``arriving`` (series x periods ahead: what is on order,
+    by when it arrives). With a reorder point, an epoch orders only when the
     position is at or below it: (s, S); a fixed (s, Q) is a callable returning
     ``state["position"] + Q``. ``shelf_life`` in whole periods a
     unit can be sold, counting its arrival period (inf or NaN: never expires). Starting stock
@@ -75,7 +77,9 @@ def simulate(
     (``backtest.run_backtest`` does). NaN demand counts as 0. With ``max_level`` (the
     policy's maximum position, same shapes as ``order_up_to``), ``above_max_cover`` counts
     the units an order takes the position beyond it (case packs and MOQs;
-    :func:`~.policies.beyond_max_cover`).
+    :func:`~.policies.beyond_max_cover`). With ``orders`` (``f(t, state) -> (series,)``
+    quantities, e.g. a plan's), those are placed as they are, every period, and
+    ``order_up_to`` may be None: the replay of a plan made elsewhere (``walk_forward``).
 
     Returns ``(series, periods)`` arrays: on_hand_start, arrivals, demand, sales, lost_sales,
     unmet (demand not served on time), backorders (open at period end), waste, on_hand_end,
@@ -102,6 +106,10 @@ def simulate(
         (n_series, n_periods),
     ):
         raise ValueError(f"order_up_to must be (series,) or {demand.shape}")
+    if orders is None and order_up_to is None:
+        raise ValueError("simulate needs order_up_to levels or an orders source")
+    if initial_on_hand is None and order_up_to is None:
+        initial_on_hand = 0.0
     if initial_on_hand is None:
         empty = {key: np.zeros(n_series) for key in ("on_hand", "on_order", "backlog", "position")}
         first = _level_at(order_up_to, 0, empty)
@@ -124,21 +132,28 @@ def simulate(
             "on_hand": on_hand,
             "on_order": pipeline.sum(axis=1),
             "backlog": backlog,
+            "arriving": pipeline.copy(),  # column k: the units that arrive in k periods
         }
         state["position"] = on_hand + state["on_order"] - backlog
         epoch = (t >= offset) & ((t - offset) % review == 0)
-        level = _level_at(order_up_to, t, state)
-        trigger = epoch.copy()
-        if reorder_point is not None:
-            trigger &= state["position"] <= _level_at(reorder_point, t, state)
-        qty = np.where(trigger, order_quantity(state["position"], level, case_pack, moq), 0.0)
+        if orders is not None:
+            qty = np.maximum(np.nan_to_num(np.asarray(orders(t, state), dtype=float)), 0.0)
+            epoch = np.ones(n_series, dtype=bool)
+        else:
+            level = _level_at(order_up_to, t, state)
+            trigger = epoch.copy()
+            if reorder_point is not None:
+                trigger &= state["position"] <= _level_at(reorder_point, t, state)
+            qty = np.where(
+                trigger, order_quantity(state["position"], level, case_pack, moq), 0.0
+            )
         if max_level is not None:
             maximum = _level_at(max_level, t, state)
             out["above_max_cover"][:, t] = beyond_max_cover(state["position"], qty, maximum)
         pipeline[rows, lead] += qty
         # A cycle starts when the epoch's order (any epoch for (R, S), a placed order for
         # reorder-point policies) arrives.
-        starts = (epoch if reorder_point is None else qty > 0) & (t + lead < n_periods)
+        starts = (epoch if reorder_point is None and orders is None else qty > 0) & (t + lead < n_periods)
         cycle_start[rows[starts], (t + lead)[starts]] = True
 
         arrivals = pipeline[:, 0].copy()
