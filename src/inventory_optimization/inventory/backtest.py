@@ -31,7 +31,7 @@ import pandas as pd
 from .baselines import lot_sizing_levels, naive_levels
 from .distributions import quantile_array
 from .items import ECONOMIC_FIELDS, describe_assumed, unit_holding_cost
-from .kpis import COST_PARTS, backtest_kpis, gap_closed, total_row
+from .kpis import COST_PARTS, gap_closed, item_kpis
 from .policies import cap_at_max_cover
 from .replenishment import (
     economic_batches,
@@ -208,7 +208,6 @@ def run_backtest(
 
     kpi_frames, trajectory_frames = [], []
     started = time.perf_counter()
-    holding_per_period = items["holding_cost_rate"].to_numpy() / periods_per_year
     for policy, replay in policies.items():
         result = simulate(
             actual,
@@ -221,18 +220,7 @@ def run_backtest(
             initial_on_hand=start,
             **replay,
         )
-        kpis = backtest_kpis(
-            result,
-            items["unit_cost"].to_numpy(),
-            items["price"].to_numpy(),
-            holding_per_period,
-            items["ordering_cost"].to_numpy(),
-            periods_per_year=periods_per_year,
-            series_ids=series,
-            shelf_life=shelf,
-            salvage=items["salvage"].to_numpy(),
-        )
-        kpis = pd.concat([kpis, total_row(kpis)], ignore_index=True)
+        kpis = item_kpis(result, items, periods_per_year, series)
         kpis.insert(0, "policy", policy)
         kpi_frames.append(kpis)
         long = pd.DataFrame({name: result[name].ravel() for name in TRAJECTORY_COLUMNS})

@@ -217,6 +217,28 @@ def total_row(frame: pd.DataFrame) -> pd.DataFrame:
     return _finish(totals)[frame.columns]
 
 
+def item_kpis(
+    trajectories: dict[str, np.ndarray],
+    items: pd.DataFrame,
+    periods_per_year: float,
+    series_ids: np.ndarray,
+) -> pd.DataFrame:
+    """:func:`backtest_kpis` with the item table's economics (``items.item_parameters``,
+    one row per series in ``series_ids``' order), plus the ``ALL`` row."""
+    kpis = backtest_kpis(
+        trajectories,
+        items["unit_cost"].to_numpy(),
+        items["price"].to_numpy(),
+        items["holding_cost_rate"].to_numpy() / periods_per_year,
+        items["ordering_cost"].to_numpy(),
+        periods_per_year=periods_per_year,
+        series_ids=series_ids,
+        shelf_life=items["shelf_life"].to_numpy(),
+        salvage=items["salvage"].to_numpy(),
+    )
+    return pd.concat([kpis, total_row(kpis)], ignore_index=True)
+
+
 def gap_closed(
     cost_policy: np.ndarray | float,
     cost_naive: np.ndarray | float,

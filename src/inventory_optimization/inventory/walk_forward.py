@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .kpis import backtest_kpis, total_row
+from .kpis import item_kpis
 from .simulation import simulate
 
 # A morning's positions (series_id, on_hand, on_order, next_arrival_periods) -> its plan
@@ -101,16 +101,5 @@ def walk_forward(
         initial_on_hand=np.asarray(start_on_hand, dtype=float),
         orders=orders,
     )
-    kpis = backtest_kpis(
-        result,
-        items["unit_cost"].to_numpy(),
-        items["price"].to_numpy(),
-        items["holding_cost_rate"].to_numpy() / periods_per_year,
-        items["ordering_cost"].to_numpy(),
-        periods_per_year=periods_per_year,
-        series_ids=series,
-        shelf_life=shelf,
-        salvage=items["salvage"].to_numpy(),
-    )
-    kpis = pd.concat([kpis, total_row(kpis)], ignore_index=True)
+    kpis = item_kpis(result, items, periods_per_year, series)
     return WalkForward(result, kpis, pd.concat(plans, ignore_index=True))
