@@ -66,6 +66,7 @@ def create_pipelines(source: Source) -> dict[str, Pipeline]:
         pipelines["data_engineering"]
         + pipelines["forecasting"]
         + Pipeline(plan, inputs={"demand_forecast": DAILY_FORECAST})
+        + forecasting.create_report_pipeline()
     )
     for old, new in RENAMED_PIPELINES.items():
         pipelines[old] = pipelines[new]

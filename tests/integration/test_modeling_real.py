@@ -9,34 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from inventory_optimization.models.budgets import REDUCED_BUDGET
 from inventory_optimization.retention import latest_version
 from tests.conftest import PROJECT_ROOT, run_kedro, shared_dataset
 
 pytestmark = pytest.mark.real_data
-
-# CI budget: fewer origins, one or two trials, small fits. The real budgets live in
-# conf/recruit/parameters_modeling.yml.
-REDUCED_BUDGET = {
-    # Enough origins that the earliest CV fold (117 days back) still has training rows.
-    "features.origins.daily.count": 26,
-    "ets.model_options.n_trials": 1,
-    "random_forest.model_options.n_trials": 1,
-    "random_forest.model_options.fixed.n_estimators": 10,
-    "random_forest.model_options.max_train_rows": 50000,
-    "random_forest.model_options.tuning_rows": 20000,
-    "xgboost.model_options.n_trials": 2,
-    "xgboost.model_options.fixed.n_estimators": 80,
-    "xgboost.model_options.tuning_rows": 30000,
-    "xgboost.model_options.max_train_rows": 150000,
-    "lightgbm.model_options.n_trials": 1,
-    "lightgbm.model_options.fixed.n_estimators": 80,
-    "lightgbm.model_options.tuning_rows": 30000,
-    "lightgbm.model_options.max_train_rows": 150000,
-    "lstm.model_options.n_trials": 1,
-    "lstm.model_options.tuning_rows": 3000,
-    "lstm.model_options.fixed.epochs": 1,
-    "lstm.model_options.fixed.max_rows": 5000,
-}
 
 
 def test_recruit_end_to_end_writes_every_modeling_output():

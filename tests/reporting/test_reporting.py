@@ -253,3 +253,66 @@ def test_default_run_writes_every_chart_and_the_summary(default_run):
         )["source"]
         in page
     )
+
+
+def _monitored(status: str, reason: str) -> pd.DataFrame:
+    dates = pd.date_range("2024-12-20", periods=4, freq="D")
+    return pd.DataFrame(
+        {
+            "date": dates,
+            "series": 36,
+            "actual": [410.0, 395.0, 402.0, 388.0],
+            "forecast": [400.0, 401.0, 399.0, 460.0],
+            "wape": [0.21, 0.22, 0.2, 0.41],
+            "bias": [0.98, 1.01, 0.99, 1.19],
+            "coverage": [0.8, 0.79, 0.82, 0.55],
+            "rolling_wape": [0.21, 0.215, 0.21, 0.26],
+            "rolling_coverage": [0.8, 0.795, 0.803, 0.74],
+            "rolling_bias": [0.98, 0.995, 0.993, 1.04],
+            "band_max_wape": 0.25,
+            "champion_version": "3",
+            "status": ["in band", "in band", "in band", status],
+            "reason": ["ok", "ok", "ok", reason],
+        }
+    )
+
+
+def _plan() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "series_id": ["s1", "s2", "s3"],
+            "as_of_date": pd.Timestamp("2024-12-23"),
+            "on_hand": [3.0, 10.0, 0.0],
+            "on_order": 0.0,
+            "order_qty": [12.0, 0.0, 6.0],
+            "order_value": [24.0, 0.0, 30.0],
+            "status": ["planned", "planned", "discontinued: no sale since 2024-09-01"],
+        }
+    )
+
+
+def test_the_daily_report_heads_with_the_retrain_recommendation_and_its_reason():
+    report = summary.daily_summary_html(
+        "Daily",
+        {"source": "synthetic", "series": 3, "last_date": "2024-12-23"},
+        _plan(),
+        _monitored("retrain recommended", "rolling WAPE 0.260 > 0.250"),
+        {"Monitored forecast error over time": charts.monitoring_chart(_monitored("x", "y"))},
+        champion_version="3",
+        retrain_status="retrain recommended",
+    )
+    text = html.unescape(re.sub(r"<[^>]+>", " ", report))
+    assert "Monitoring: retrain recommended" in text and "rolling WAPE 0.260 > 0.250" in text
+    assert "kedro run --pipelines training" in text
+    assert "2 of 3" in text and "champion version 3" in text and "plan as of 2024-12-23" in text
+    assert 'class="alert"' in report
+    # The latest scored date is listed first.
+    assert text.index("2024-12-23") < text.index("2024-12-20")
+
+
+def test_the_daily_report_of_a_first_morning_says_there_is_nothing_to_score():
+    empty = _monitored("in band", "ok").iloc[0:0]
+    report = summary.daily_summary_html(
+        "Daily", {}, _plan(), empty, {}, champion_version="1", retrain_status="retrain recommended"
+    )
+    assert "nothing to score yet" in report and 'class="alert"' not in report

@@ -144,16 +144,16 @@ def simulate(
             trigger = epoch.copy()
             if reorder_point is not None:
                 trigger &= state["position"] <= _level_at(reorder_point, t, state)
-            qty = np.where(
-                trigger, order_quantity(state["position"], level, case_pack, moq), 0.0
-            )
+            qty = np.where(trigger, order_quantity(state["position"], level, case_pack, moq), 0.0)
         if max_level is not None:
             maximum = _level_at(max_level, t, state)
             out["above_max_cover"][:, t] = beyond_max_cover(state["position"], qty, maximum)
         pipeline[rows, lead] += qty
         # A cycle starts when the epoch's order (any epoch for (R, S), a placed order for
         # reorder-point policies) arrives.
-        starts = (epoch if reorder_point is None and orders is None else qty > 0) & (t + lead < n_periods)
+        starts = (epoch if reorder_point is None and orders is None else qty > 0) & (
+            t + lead < n_periods
+        )
         cycle_start[rows[starts], (t + lead)[starts]] = True
 
         arrivals = pipeline[:, 0].copy()

@@ -228,3 +228,109 @@ def summary_html(
             "</body></html>",
         ]
     )
+
+
+MONITORING_TABLE_COLUMNS = [
+    "date",
+    "series",
+    "actual",
+    "forecast",
+    "wape",
+    "bias",
+    "coverage",
+    "rolling_wape",
+    "rolling_coverage",
+    "champion_version",
+    "status",
+]
+
+
+def _plan_section(plan: pd.DataFrame, plan_rows: int) -> tuple[pd.DataFrame, dict]:
+    """The largest orders of the plan and its totals (orders, items, value, discontinued)."""
+    ordered = plan[plan["order_qty"] > 0]
+    totals = {
+        "orders": len(ordered),
+        "items": len(plan),
+        "value": float(plan["order_value"].sum()),
+        "not_planned": int((plan["status"] != "planned").sum()) if "status" in plan else 0,
+    }
+    table = plan.sort_values("order_value", ascending=False)
+    return table[[c for c in PLAN_COLUMNS if c in table.columns]].head(plan_rows), totals
+
+
+def daily_summary_html(
+    title: str,
+    metadata: Mapping,
+    plan: pd.DataFrame,
+    monitoring: pd.DataFrame,
+    figures: Mapping[str, object],
+    champion_version: str,
+    retrain_status: str,
+    plan_rows: int = 25,
+    monitoring_rows: int = 14,
+    generated_at: datetime | None = None,
+) -> str:
+    """The morning's report of a ``daily`` run: today's orders, the champion that forecast
+    them, and how its earlier forecasts did against the sales since known; when the latest
+    monitored date's status is ``retrain_status``, that and its reason head the page."""
+    when = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    plan_table, totals = _plan_section(plan, plan_rows)
+    as_of = pd.Timestamp(plan["as_of_date"].max()).date() if "as_of_date" in plan else "?"
+    scope = (
+        f"{metadata.get('source', '?')} data: {metadata.get('series', '?')} series, sales "
+        f"until {metadata.get('last_date', '?')}; plan as of {as_of}; champion version "
+        f"{champion_version}"
+    )
+    if monitoring.empty:
+        status, reason = "nothing to score yet", "no earlier daily forecast has its sales yet"
+        latest = None
+    else:
+        latest = monitoring.sort_values("date").iloc[-1]
+        status, reason = str(latest["status"]), str(latest["reason"])
+    alert = status == retrain_status
+    banner = (
+        f'<p class="{"alert" if alert else "sub"}"><b>Monitoring: {html.escape(status)}</b>'
+        f" ({html.escape(reason)})"
+        + (
+            ". Run <code>kedro run --pipelines training</code> to train a challenger."
+            if alert
+            else ""
+        )
+        + "</p>"
+    )
+    cards = [
+        _card(f"{totals['orders']} of {totals['items']}", "items to order today"),
+        _card(_fmt(totals["value"], "money"), "order value"),
+    ]
+    if latest is not None:
+        cards += [
+            _card(_fmt(latest.get("rolling_wape")), "rolling WAPE of the champion"),
+            _card(_fmt(latest.get("rolling_coverage"), "percent"), "rolling interval coverage"),
+        ]
+    recent = monitoring.sort_values("date").tail(monitoring_rows) if len(monitoring) else monitoring
+    charts = []
+    for index, (heading, figure) in enumerate(figures.items()):
+        body = figure.to_html(full_html=False, include_plotlyjs=index == 0, default_height="480px")
+        charts.append(f"<h2>{html.escape(heading)}</h2>\n{body}")
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{html.escape(title)}</title><style>{STYLE}"
+            ".alert{background:#fde8e8;border:1px solid #e0a0a0;padding:.6rem}</style></head><body>",
+            f"<h1>{html.escape(title)}</h1>",
+            f'<p class="sub">{html.escape(scope)} · generated {when}</p>',
+            banner,
+            '<div class="cards">',
+            *cards,
+            "</div>",
+            f"<h2>Replenishment plan: the {len(plan_table)} largest orders today</h2>",
+            _table(plan_table),
+            "<h2>Forecasts scored against the sales since known (latest first)</h2>",
+            _table(recent[[c for c in MONITORING_TABLE_COLUMNS if c in recent]].iloc[::-1])
+            if len(recent)
+            else "<p>No earlier daily forecast has its sales yet.</p>",
+            *charts,
+            "</body></html>",
+        ]
+    )

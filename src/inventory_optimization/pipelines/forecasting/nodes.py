@@ -22,7 +22,7 @@ from ...models.monitoring import (
 )
 from ...panel.contract import DATE, SERIES_ID
 from ...panel.periods import Frequency
-from ...reporting import charts
+from ...reporting import charts, summary
 
 logger = logging.getLogger(__name__)
 
@@ -109,3 +109,26 @@ def monitor_forecasts(
             latest["reason"],
         )
     return table, series, charts.monitoring_chart(table)
+
+
+def daily_report(
+    panel_metadata: dict[str, Any],
+    replenishment_plan: pd.DataFrame,
+    forecast_monitoring: pd.DataFrame,
+    monitoring_figure,
+    daily_forecast: pd.DataFrame,
+    options: dict[str, Any],
+) -> str:
+    """The morning's HTML report: today's orders, the champion, the monitored accuracy and,
+    when monitoring says so, the retrain recommendation with its reason."""
+    versions = daily_forecast["champion_version"].astype(str).unique()
+    return summary.daily_summary_html(
+        title=f"{options['title']}: today's orders",
+        metadata=panel_metadata,
+        plan=replenishment_plan,
+        monitoring=forecast_monitoring,
+        figures={"Monitored forecast error over time": monitoring_figure},
+        champion_version=", ".join(versions),
+        retrain_status=RETRAIN,
+        plan_rows=options["plan_rows"],
+    )

@@ -38,3 +38,26 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         tags=STAGE_TAG,
     )
+
+
+def create_report_pipeline() -> Pipeline:
+    """The morning's HTML report of ``daily``, from its plan and monitoring."""
+    return Pipeline(
+        [
+            Node(
+                nodes.daily_report,
+                inputs=[
+                    "panel_metadata",
+                    "replenishment_plan",
+                    "forecast_monitoring",
+                    "monitoring_chart",
+                    "daily_forecast",
+                    "params:reporting",
+                ],
+                outputs="daily_report",
+                name="daily_report",
+                tags=KEY_OUTPUTS,
+            )
+        ],
+        tags=STAGE_TAG,
+    )
