@@ -419,7 +419,8 @@ def _new_dates(
         known = out[SERIES_ID].map(last[key])
         out[key] = known.where(known.notna(), out[key]) if key in out.columns else known
     for column in others:
-        given = out[column] if column in out.columns else pd.Series(np.nan, index=out.index)
+        absent = pd.Series(index=out.index, dtype=raw_panel[column].dtype)
+        given = out[column] if column in out.columns else absent
         if column == IS_OPEN and column not in fresh.columns:
             out[column] = 1.0  # a landed sale line: the store was open
             continue
