@@ -257,3 +257,8 @@ def test_the_node_logs_one_line_and_reads_today_from_its_parameter(caplog):
             {"today": "2024-01-10"},
             {"negative_policy": "keep"},
         )
+
+
+def test_a_file_that_does_not_read_is_named():
+    with pytest.raises(DataValidationError, match=r"'broken.parquet': does not read as Parquet"):
+        _absorb({"broken.parquet": b"not parquet at all"})

@@ -111,10 +111,19 @@ def content_hash(content: bytes) -> str:
 
 
 def read_landing_file(name: str, content: bytes) -> pd.DataFrame:
-    """A landed file's table: Parquet by its suffix, else CSV (plain or gzipped)."""
-    if name.endswith(".parquet"):
-        return pd.read_parquet(io.BytesIO(content))
-    return pd.read_csv(io.BytesIO(content), compression="gzip" if name.endswith(".gz") else None)
+    """A landed file's table: Parquet by its suffix, else CSV (plain or gzipped, UTF-8,
+    comma-separated); a file that does not read is a ``DataValidationError`` naming it."""
+    try:
+        if name.endswith(".parquet"):
+            return pd.read_parquet(io.BytesIO(content))
+        compression = "gzip" if name.endswith(".gz") else None
+        return pd.read_csv(io.BytesIO(content), compression=compression)
+    except Exception as error:  # noqa: BLE001 - any reader failure means the same to the user
+        kind = "Parquet" if name.endswith(".parquet") else "comma-separated UTF-8 CSV"
+        raise DataValidationError(
+            f"{LANDING} file '{name}': does not read as {kind} ({len(content)} bytes; "
+            f"{type(error).__name__}: {error}); expected a {kind} file with a header; {FIX}."
+        ) from error
 
 
 def accepted_columns(raw_panel: pd.DataFrame, summary: SourceSummary) -> list[str]:
@@ -264,7 +273,10 @@ def _classify(
 ) -> tuple[int, int, int]:
     """How many incoming rows are new, corrected or unchanged against what the panel had
     before this run: earlier landed rows first, else the raw export's observed rows."""
-    observed = raw_panel[raw_panel[IS_OBSERVED] & raw_panel[DEMAND].notna()]
+    near = raw_panel[SERIES_ID].isin(incoming[SERIES_ID]) & raw_panel[DATE].between(
+        incoming[DATE].min(), incoming[DATE].max()
+    )
+    observed = raw_panel[near & raw_panel[IS_OBSERVED] & raw_panel[DEMAND].notna()]
     before = pd.concat([previous, observed], ignore_index=True).drop_duplicates(
         [SERIES_ID, DATE], keep="first"
     )
@@ -388,8 +400,9 @@ def upsert_landed(
     panel.loc[reopened, IS_CLOSED] = False
     fresh = _new_dates(raw_panel, incoming[~present].reset_index(), summary, report)
     panel = panel.reset_index()
-    if IS_OPEN in panel.columns and IS_OPEN not in rows.columns:
-        landed_rows = panel.set_index([SERIES_ID, DATE]).index.isin(hit.index)
+    if IS_OPEN in panel.columns:  # where no file said: open unless the period is closed
+        untold = hit.index if IS_OPEN not in hit.columns else hit.index[hit[IS_OPEN].isna()]
+        landed_rows = panel.set_index([SERIES_ID, DATE]).index.isin(untold)
         panel.loc[landed_rows, IS_OPEN] = (~panel.loc[landed_rows, IS_CLOSED]).astype(float)
     if len(fresh):
         panel = pd.concat([panel, fresh[panel.columns]], ignore_index=True)
@@ -421,8 +434,8 @@ def _new_dates(
     for column in others:
         absent = pd.Series(index=out.index, dtype=raw_panel[column].dtype)
         given = out[column] if column in out.columns else absent
-        if column == IS_OPEN and column not in fresh.columns:
-            out[column] = 1.0  # a landed sale line: the store was open
+        if column == IS_OPEN:
+            out[column] = given.fillna(1.0)  # a landed sale line: the store was open
             continue
         if given.notna().all():
             out[column] = given
