@@ -262,3 +262,16 @@ def test_the_node_logs_one_line_and_reads_today_from_its_parameter(caplog):
 def test_a_file_that_does_not_read_is_named():
     with pytest.raises(DataValidationError, match=r"'broken.parquet': does not read as Parquet"):
         _absorb({"broken.parquet": b"not parquet at all"})
+
+
+def test_a_new_series_is_named_like_the_panels_ids():
+    panel = _raw_panel()
+    panel[SERIES_ID] = panel["store_id"] + "|" + panel["item_id"]  # the custom source's ids
+    file = _csv("store_id,item_id,date,demand\nS09,I001,2024-01-11,5")
+    state, _ = _absorb({"new.csv": file}, panel=panel, accept_new_series=True)
+    assert state.rows[SERIES_ID].tolist() == ["S09|I001"]
+    panel[SERIES_ID] = "id-" + panel["store_id"]  # ids that are not the keys joined
+    with pytest.raises(DataValidationError, match=r"1 lines start new series.*expected"):
+        _absorb({"new.csv": file}, panel=panel, accept_new_series=True)
+    with pytest.raises(DataValidationError, match=r"series the panel does not have \('S09 / I001'"):
+        _absorb({"new.csv": file}, panel=panel)

@@ -41,6 +41,7 @@ from .validation import (
 
 LANDING = "sales_landing"
 SUFFIXES = (".csv", ".csv.gz", ".parquet")  # other files in the folder are ignored
+ID_SEPARATORS = ("_", "|", "-", ":", " ", "")  # how adapters join key values into series_id
 IS_OPEN = "is_open"  # derived from the closed flag, like cleaning's missing policy does
 FILE, SHA256, ROWS, ABSORBED_AT = "file", "sha256", "rows", "absorbed_at"
 MANIFEST_COLUMNS = (FILE, SHA256, ROWS, "first_date", "last_date", ABSORBED_AT)
@@ -152,8 +153,19 @@ def _series_ids(
         require_filled(frame, key, dataset, fix=FIX)
     spelled = frame[keys].astype(str).set_axis([f"_{k}" for k in keys], axis=1)
     found = spelled.merge(lookup, on=list(spelled.columns), how="left")[SERIES_ID]
-    composed = spelled.astype(str).agg("_".join, axis=1)
-    return pd.Series(found.to_numpy(), index=frame.index).fillna(composed)
+    found = pd.Series(found.to_numpy(), index=frame.index)
+    separator = _id_separator(lookup, keys)
+    return found.fillna(spelled.agg((" / " if separator is None else separator).join, axis=1))
+
+
+def _id_separator(lookup: pd.DataFrame, keys: list[str]) -> str | None:
+    """How the panel's ids join its keys (``S01_I001``, ``north|42``), to name a new series
+    like its adapter would; None when no separator explains every id."""
+    spelled = lookup[[f"_{k}" for k in keys]]
+    for separator in ID_SEPARATORS:
+        if spelled.agg(separator.join, axis=1).eq(lookup[SERIES_ID].astype(str)).all():
+            return separator
+    return None
 
 
 def _check_columns(
@@ -236,11 +248,13 @@ def _parse_file(
             f"(e.g. {', '.join(map(repr, lookup[SERIES_ID].head(3)))}); correct the keys, or "
             f"set landing.accept_new_series: true to start new series."
         )
-    if unknown.any() and not set(keys) <= set(frame.columns):
+    unnamed = SERIES_ID not in frame.columns and _id_separator(lookup, keys) is None
+    if unknown.any() and (unnamed or not set(keys) <= set(frame.columns)):
         raise DataValidationError(
-            f"{dataset}: {int(unknown.sum())} lines start new series but carry no {keys} "
-            f"columns ({line_examples(rows, unknown, SERIES_ID)}); expected the key columns for "
-            f"a new series; {FIX}."
+            f"{dataset}: {int(unknown.sum())} lines start new series without both their "
+            f"{keys} and a {SERIES_ID} the panel's ids can be told from "
+            f"({line_examples(rows, unknown)}); expected {keys} (and {SERIES_ID} where the "
+            f"panel's ids are not its keys joined); {FIX}."
         )
     return rows
 
