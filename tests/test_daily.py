@@ -161,3 +161,20 @@ def test_daily_logs_its_forecast_and_has_nothing_to_monitor_on_its_first_day(dai
         latest_version(project / "data" / "08_reporting" / DATASET / "forecast_monitoring.csv")
     )
     assert monitoring.empty and {"rolling_wape", "status", "reason"} <= set(monitoring.columns)
+
+
+def test_daily_absorbs_a_landed_day_and_forecasts_from_it(default_run, tmp_path):
+    project = _with_registry(_project_copy(tmp_path, default_run), default_run)
+    panel = pd.read_parquet(project / "data" / "03_primary" / DATASET / "demand_panel.parquet")
+    last = panel["date"].max()
+    day = last + pd.Timedelta(days=1)
+    series = panel.drop_duplicates("series_id")[["store_id", "item_id"]]
+    landing = project / "data" / "01_raw" / DATASET / "landing"
+    landing.mkdir(parents=True)
+    series.assign(date=f"{day:%Y-%m-%d}", demand=3).to_csv(landing / "day.csv", index=False)
+    result = _kedro(project, "run", "--pipelines", "daily")
+    log = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 0, log[-4000:]
+    assert f"rows {len(series)} new, 0 corrected, 0 unchanged; dates {day:%Y-%m-%d} to" in log
+    forecast = _latest(project, "07_model_output", "daily_forecast.parquet")
+    assert pd.to_datetime(forecast["origin"]).unique().tolist() == [day]

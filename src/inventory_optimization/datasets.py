@@ -14,12 +14,14 @@ A CSV that is not UTF-8 (or not the ``encoding`` set) or that is separated by ``
 from __future__ import annotations
 
 import gzip
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 from kedro.io.core import VersionNotFoundError
+from kedro_datasets.partitions import PartitionedDataset
 from kedro_datasets.pickle import PickleDataset
 
 # Where a user changes load_args; the dataset does not know its catalog entry's name.
@@ -310,3 +312,91 @@ class ForecastLogDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     def _describe(self) -> dict[str, Any]:
         return {"folder": str(self._folder)}
+
+
+# --- the landing folder of new sales (panel/landing.py) ------------------------------------
+
+
+class LandingFileDataset(AbstractDataset[None, bytes]):
+    """One landed file's bytes: the node hashes them and parses only files it has not
+    absorbed (``panel.landing.read_landing_file``). Read-only."""
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self._filepath = str(filepath)
+        self.metadata = metadata
+
+    def load(self) -> bytes:
+        return Path(self._filepath).read_bytes()
+
+    def save(self, data: bytes) -> None:
+        raise DatasetError(f"{self._filepath} is a landed file and is read-only.")
+
+    def _exists(self) -> bool:
+        return Path(self._filepath).is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath}
+
+
+class LandingFolderDataset(PartitionedDataset):
+    """The landing folder: every file in it, by name (its path inside the folder) -> a loader
+    of its bytes. No folder, or an empty one, is no files (not an error); files whose names
+    do not end in ``.csv``, ``.csv.gz`` or ``.parquet`` (a file still being written as
+    ``.tmp``, a note) are left alone."""
+
+    def __init__(self, path: str, **kwargs: Any) -> None:
+        kwargs.setdefault("dataset", {"type": f"{__name__}.LandingFileDataset"})
+        super().__init__(path=path, **kwargs)
+
+    def load(self) -> dict[str, Any]:
+        from .panel.landing import SUFFIXES
+
+        if not Path(self._normalized_path).is_dir():
+            return {}
+        try:
+            partitions = super().load()
+        except DatasetError:  # "No partitions found": an empty folder
+            return {}
+        return {name: load for name, load in partitions.items() if name.endswith(SUFFIXES)}
+
+
+class LandedSalesDataset(AbstractDataset[Any, Any]):
+    """The landing checkpoint (``panel.landing.LandedSales``) in a folder: ``rows.parquet``
+    (every landed row so far) and ``files.csv`` (the manifest of absorbed files). Loading
+    before the first save returns an empty state. A save replaces the folder whole (written
+    beside it, then swapped in), and the run journal moves the old folder aside first, so a
+    failed or killed run leaves the state it started from."""
+
+    def __init__(self, folder: str, metadata: dict[str, Any] | None = None) -> None:
+        self._folder = Path(folder)
+        self._filepath = str(folder)  # the run journal and manifest read the path from here
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        from .panel.landing import MANIFEST_COLUMNS, LandedSales
+
+        if not self._exists():
+            return LandedSales()
+        files = pd.read_csv(self._folder / "files.csv", dtype=str)
+        return LandedSales(
+            rows=pd.read_parquet(self._folder / "rows.parquet"),
+            files=files.reindex(columns=list(MANIFEST_COLUMNS)),
+        )
+
+    def save(self, data: Any) -> None:
+        partial = self._folder.with_name(self._folder.name + ".tmp")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        data.rows.to_parquet(partial / "rows.parquet", index=False)
+        data.files.to_csv(partial / "files.csv", index=False)
+        old = self._folder.with_name(self._folder.name + ".old")
+        if self._folder.exists():
+            self._folder.rename(old)
+        partial.rename(self._folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def _exists(self) -> bool:
+        return (self._folder / "files.csv").is_file() and (self._folder / "rows.parquet").is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._folder)}

@@ -12,6 +12,7 @@ from ...lineage import PANEL_VERSION, panel_version, stamp, version_of
 from ...panel import SourceSummary
 from ...panel.cleaning import clean_panel, discontinued_series
 from ...panel.contract import DATE, DEMAND, SERIES_ID
+from ...panel.landing import LandedSales, absorb_landing, upsert_landed
 from ...panel.quality import data_quality_report, quality_chart, quality_summary
 from ...sources.registry import source_for
 
@@ -39,6 +40,37 @@ def ingest_sales(data_source: dict[str, Any], **raw_tables: pd.DataFrame) -> Ing
     """Turn the environment's raw tables into the raw panel with its source's adapter."""
     source = source_for(data_source["kind"])
     return _ingested(source.build_panel(raw_tables, data_source), data_source)
+
+
+def absorb_landed_sales(
+    raw_panel: pd.DataFrame,
+    source_summary: dict[str, Any],
+    sales_landing: dict[str, Any],
+    landed_sales_before: LandedSales,
+    landing: dict[str, Any],
+    cleaning: dict[str, Any],
+) -> tuple[pd.DataFrame, LandedSales]:
+    """Absorb the landing folder's new or changed files into the landed state and upsert
+    every landed row into the raw panel (``panel.landing``). ``landing.today`` (default: the
+    wall clock) is the last date a file may carry; negative quantities are accepted only when
+    ``cleaning.negative_policy`` keeps returns."""
+    summary = SourceSummary.from_dict(source_summary)
+    today = landing.get("today") or pd.Timestamp.now().normalize()
+    landed, absorbed = absorb_landing(
+        sales_landing,
+        landed_sales_before,
+        raw_panel,
+        summary,
+        today=pd.Timestamp(today),
+        accept_new_series=bool(landing.get("accept_new_series", False)),
+        allow_negative=cleaning["negative_policy"] == "keep",
+    )
+    panel, upserted = upsert_landed(raw_panel, landed, summary)
+    absorbed.carried, absorbed.left_missing = upserted.carried, upserted.left_missing
+    absorbed.unobserved_at_end = upserted.unobserved_at_end
+    if sales_landing or len(landed.rows):
+        logger.info("%s", absorbed.line())
+    return panel, landed
 
 
 def clean_demand_panel(

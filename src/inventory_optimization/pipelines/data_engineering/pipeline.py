@@ -3,7 +3,8 @@
 The environment's ``data_source.kind`` picks one entry of ``sources.registry.SOURCES``; its
 raw tables (catalog entries) feed the single ingestion node ``ingest_sales``. The built-in
 source adds the node of its seeded generator. Everything from ``raw_panel`` on is the same for
-every source.
+every source: ``absorb_landed_sales`` upserts the landing folder's new sales into it
+(``sales_panel``, what cleaning reads) and keeps the landing checkpoint ``landed_sales``.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -43,8 +44,22 @@ def create_pipeline(source: Source | None = None, **kwargs) -> Pipeline:
         [
             *_ingestion(source or source_for("synthetic")),
             Node(
+                nodes.absorb_landed_sales,
+                inputs=[
+                    "raw_panel",
+                    "source_summary",
+                    "sales_landing",
+                    "landed_sales_before",
+                    "params:landing",
+                    "params:cleaning",
+                ],
+                outputs=["sales_panel", "landed_sales"],
+                name="absorb_landed_sales",
+                tags=INGESTION,
+            ),
+            Node(
                 nodes.clean_demand_panel,
-                inputs=["raw_panel", "source_summary", "params:cleaning"],
+                inputs=["sales_panel", "source_summary", "params:cleaning"],
                 outputs="demand_panel",
                 name="clean_demand_panel",
             ),
