@@ -373,7 +373,9 @@ def cut_raw_table(source: Path, target: Path, date_column: str, last: pd.Timesta
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_symlink():  # a link to the full export: never write through it
         target.unlink()
-    kept.to_csv(target, index=False)
+    # A gzip export stays gzip (fast level: a replay copy, not an archive).
+    compression = {"method": "gzip", "compresslevel": 1} if target.suffix == ".gz" else None
+    kept.to_csv(target, index=False, compression=compression)
     return len(kept)
 
 
