@@ -31,7 +31,7 @@ import pandas as pd
 
 from .inventory.walk_forward import WalkForward, walk_forward
 from .models.bundle import ForecasterBundle
-from .panel.contract import DATE, DEMAND, SERIES_ID
+from .panel.contract import DATE, DEMAND, FLAGS, SERIES_ID
 from .panel.periods import Frequency
 from .panel.quality import data_quality_report
 from .pipelines.data_engineering.nodes import clean_demand_panel, describe_panel
@@ -99,8 +99,9 @@ class DailyProject:
 
 def landing_rows(raw_panel: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """The raw panel's rows as a store system delivers them: the series' key columns, the
-    date, the demand and every other column the raw panel has (no ``series_id``)."""
-    return raw_panel[[*keys, *(c for c in raw_panel.columns if c not in (*keys, SERIES_ID))]]
+    date, the demand and the covariates (no ``series_id``, no flags: the panel derives them)."""
+    skipped = {*keys, SERIES_ID, *FLAGS}
+    return raw_panel[[*keys, *(c for c in raw_panel.columns if c not in skipped)]]
 
 
 def stock_file(
