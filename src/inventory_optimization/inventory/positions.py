@@ -173,6 +173,12 @@ def read_stock(stock: pd.DataFrame, series: pd.DataFrame, keys: Sequence[str]) -
         fix=f"key the rows by {' and '.join(keys)} (or by series_id)",
     )
     _refuse_misspelled(stock, key_columns, dataset)
+    unmatched = [k for k in key_columns if k not in series.columns]
+    if unmatched:
+        raise DataValidationError(
+            f"{dataset}: the forecast has no key column {unmatched} to match the file's rows "
+            f"with; key the rows by series_id."
+        )
     for column in key_columns:
         require_filled(stock, column, dataset, fix=FIX)
     on_hand = to_numeric(stock, ON_HAND, dataset, fix=FIX)
