@@ -75,6 +75,8 @@ def test_the_file_may_be_keyed_by_series_id_with_keys_as_numbers():
     stock = pd.DataFrame({"series_id": [" S1_I1", "S2_I1"], "on_hand": ["4", "7.5"]})
     positions = _resolve(stock).set_index("series_id")
     assert positions.loc[["S1_I1", "S2_I1"], "on_hand"].tolist() == [4.0, 7.5]
+    with pytest.raises(DataValidationError, match=r"1 of 1 rows name .*\(series_id: 'S3_I3'"):
+        _resolve(pd.DataFrame({"series_id": ["S3_I3"], "on_hand": [1]}))
     # Keys that pandas reads as numbers match the panel's text keys.
     forecast = _forecast(("1", "2"))
     numbers = pd.DataFrame({"store_id": [1, 2], "on_hand": [3, 4]})

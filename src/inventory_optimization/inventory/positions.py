@@ -165,7 +165,7 @@ def read_stock(stock: pd.DataFrame, series: pd.DataFrame, keys: Sequence[str]) -
     """
     dataset = _dataset(stock)
     require_rows(stock, dataset)
-    key_columns = [SERIES_ID] if SERIES_ID in stock.columns else [k for k in keys]
+    key_columns = [SERIES_ID] if SERIES_ID in stock.columns else list(keys)
     require_columns(
         stock,
         [*key_columns, ON_HAND],
@@ -192,7 +192,8 @@ def read_stock(stock: pd.DataFrame, series: pd.DataFrame, keys: Sequence[str]) -
 
     text = stock[key_columns].astype(str).apply(lambda column: column.str.strip())
     check_unique(text, key_columns, dataset, lines=True, fix="keep one row per series")
-    ids = text.merge(series, on=key_columns, how="left")[SERIES_ID]
+    matched = series.assign(matched_id=series[SERIES_ID])[[*key_columns, "matched_id"]]
+    ids = text.merge(matched, on=key_columns, how="left")["matched_id"]
     unknown = ids.isna().to_numpy()
     if unknown.any():
         names = text.loc[unknown].agg(", ".join, axis=1).tolist()
