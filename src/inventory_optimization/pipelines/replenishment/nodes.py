@@ -113,7 +113,7 @@ def plan_replenishment(
     plan = plan_orders(
         forecast,
         items,
-        current_positions[["series_id", "on_hand", "on_order"]],
+        current_positions,
         inventory,
         frequency.periods_per_year,
         frequency.days_per_period,
