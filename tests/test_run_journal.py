@@ -119,3 +119,18 @@ def test_an_interrupt_fails_the_run_writes_its_manifest_and_restores_outputs(
     assert manifest["status"] == "failed"
     assert _snapshot(plan) == plan_before
     assert _outputs(project) == outputs_before
+
+
+def test_a_bad_stock_file_fails_the_plan_before_anything_is_written(default_run, tmp_path: Path):
+    project = _project_copy(tmp_path, default_run)
+    before = _outputs(project)
+    stock = tmp_path / "today.csv"
+    stock.write_text("store_id,item_id,on_hand\nS99,I99,4\n")
+    result = _kedro(
+        project, "run", "--pipelines", "replenishment", "--params", f"stock_file={stock}"
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "1 of 1 rows name series that are not in the panel" in output
+    assert "Traceback" not in output  # one message the user can act on
+    assert _outputs(project) == before

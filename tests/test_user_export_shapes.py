@@ -58,8 +58,11 @@ class Outcome:
     plan: pd.DataFrame
 
 
-def plan_from_export(frame: pd.DataFrame, horizon: int) -> Outcome:
-    """inspect -> pasted mapping -> the project's nodes -> today's plan."""
+def plan_from_export(
+    frame: pd.DataFrame, horizon: int, stock: pd.DataFrame | None = None
+) -> Outcome:
+    """inspect -> pasted mapping -> the project's nodes -> today's plan (from ``stock``, the
+    user's stock file, when given)."""
     pasted = yaml.safe_load(inspect_table(frame).to_yaml("export.csv"))
     data_source = {**pasted["data_source"], "raw_dir": "unused"}
     cleaning = {**PARAMETERS["cleaning"], **pasted.get("cleaning", {})}
@@ -98,7 +101,7 @@ def plan_from_export(frame: pd.DataFrame, horizon: int) -> Outcome:
     )
     inventory = PARAMETERS["inventory"]
     items = plan_nodes.build_item_parameters(attributes, metadata, inventory, panel)
-    positions = plan_nodes.assumed_positions(forecast, items, metadata, inventory)
+    positions = plan_nodes.resolve_positions(stock, forecast, metadata, inventory)
     plan, _ = plan_nodes.plan_replenishment(forecast, items, positions, metadata, inventory)
     return Outcome(data_source, panel, metadata, live, plan)
 

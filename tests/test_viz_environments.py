@@ -90,5 +90,4 @@ def test_viz_draws_the_environments_ingestion(env: str | None, tmp_path: Path):
     # Everything downstream of the panel is the same graph in every environment.
     assert {"clean_demand_panel", "build_features", "assemble_forecasts"} <= set(tasks)
     assert {"plan_replenishment", "backtest_policies", "summary_report"} <= set(tasks)
-    positions = "positions_from_stock" if source.has_stock_positions else "assumed_positions"
-    assert positions in tasks
+    assert "resolve_positions" in tasks  # the stock file, or assumed positions: one node

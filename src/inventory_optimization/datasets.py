@@ -6,6 +6,10 @@ downloaded (``train.csv``) or compressed (``train.csv.gz``): whichever exists is
 ``filepath`` with a glob (``weather/weather_*.csv``) reads every match into one table with a
 ``partition`` column holding each file's stem. Raw data is never written by the project.
 
+``OptionalTableDataset`` is a table the user may supply or not (the current stock): a CSV
+(plain or gzipped) or Parquet file beside the ``filepath`` named, whichever exists, and
+``None`` when there is none. It saves CSV to ``filepath`` (the built-in data's generator).
+
 A CSV that is not UTF-8 (or not the ``encoding`` set) or that is separated by ``;``, a tab or
 ``|`` is refused with a ``DatasetError`` naming the file, where it failed and the
 ``load_args`` to add to its catalog entry.
@@ -26,6 +30,8 @@ from kedro_datasets.pickle import PickleDataset
 
 # Where a user changes load_args; the dataset does not know its catalog entry's name.
 CATALOG_HINT = "to its catalog entry (for --env custom: custom_sales in conf/custom/catalog.yml)"
+# The file a table was read from, in ``DataFrame.attrs`` (validation messages name it).
+SOURCE_FILE = "source_file"
 SEPARATORS = {";": ";", "\t": "\\t", "|": "|"}  # separator: how it is written in YAML
 
 
@@ -45,7 +51,9 @@ def _suggest_encoding(data: bytes) -> str:
     return "latin-1"
 
 
-def _encoding_message(path: Path, encoding: str, error: UnicodeDecodeError) -> str:
+def _encoding_message(
+    path: Path, encoding: str, error: UnicodeDecodeError, hint: str = CATALOG_HINT
+) -> str:
     data = _raw_bytes(path)
     try:
         data.decode(encoding)
@@ -62,7 +70,7 @@ def _encoding_message(path: Path, encoding: str, error: UnicodeDecodeError) -> s
     return (
         f"{path} is not {encoding}: byte {shown} at position {start} "
         f"(line {line}) does not decode; as {suggestion} line {line} reads {text.strip()!r}. "
-        f"Add load_args: {{encoding: {suggestion}}} {CATALOG_HINT}."
+        f"Add load_args: {{encoding: {suggestion}}} {hint}."
     )
 
 
@@ -73,14 +81,16 @@ def _separator_in(header: str, used: str) -> str | None:
     return best if counts[best] and used not in header else None
 
 
-def _separator_message(path: Path, header: str, sep: str) -> str:
+def _separator_message(path: Path, header: str, sep: str, hint: str = CATALOG_HINT) -> str:
     return (
         f"{path} looks {sep!r}-separated (its header is {header[:80]!r}) and was not split "
-        f'into columns; add load_args: {{sep: "{SEPARATORS[sep]}"}} {CATALOG_HINT}.'
+        f'into columns; add load_args: {{sep: "{SEPARATORS[sep]}"}} {hint}.'
     )
 
 
 class RawTableDataset(AbstractDataset[None, pd.DataFrame]):
+    hint = CATALOG_HINT  # where load_args go, in the messages
+
     def __init__(
         self,
         filepath: str,
@@ -120,17 +130,17 @@ class RawTableDataset(AbstractDataset[None, pd.DataFrame]):
         try:
             frame = pd.read_csv(path, **self._load_args)
         except UnicodeDecodeError as error:
-            raise DatasetError(_encoding_message(path, encoding, error)) from error
+            raise DatasetError(_encoding_message(path, encoding, error, self.hint)) from error
         except pd.errors.ParserError as error:
             header = _raw_bytes(path).split(b"\n", 1)[0].decode(encoding, "replace")
             sep = _separator_in(header, used)
             if sep is None:
                 raise
-            raise DatasetError(_separator_message(path, header, sep)) from error
+            raise DatasetError(_separator_message(path, header, sep, self.hint)) from error
         if len(frame.columns) == 1:
             sep = _separator_in(str(frame.columns[0]), used)
             if sep is not None:
-                raise DatasetError(_separator_message(path, str(frame.columns[0]), sep))
+                raise DatasetError(_separator_message(path, str(frame.columns[0]), sep, self.hint))
         return frame
 
     def load(self) -> pd.DataFrame:
@@ -155,6 +165,42 @@ class RawTableDataset(AbstractDataset[None, pd.DataFrame]):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": self._filepath, "load_args": self._load_args}
+
+
+class OptionalTableDataset(RawTableDataset):
+    """A table the user may supply: ``<name>.csv``, ``<name>.csv.gz`` or ``<name>.parquet``
+    beside ``filepath`` (whichever exists; two of them are refused as ambiguous), ``None``
+    when there is none. The table's ``attrs`` name the file read (``source_file``). Saves CSV
+    to ``filepath`` (the built-in data's generator writes its stock this way)."""
+
+    hint = "to its catalog entry (stock_positions in conf/base/catalog.yml)"
+    SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+    def _candidates(self) -> list[Path]:
+        path = Path(self._filepath)
+        stem = next(
+            (path.name.removesuffix(s) for s in self.SUFFIXES if path.name.endswith(s)),
+            path.name,
+        )
+        return [path.with_name(stem + suffix) for suffix in self.SUFFIXES]
+
+    def load(self) -> pd.DataFrame | None:
+        found = [path for path in self._candidates() if path.is_file()]
+        if len(found) > 1:
+            raise DatasetError(
+                f"Both {' and '.join(map(str, found))} exist; keep one of them (the current "
+                f"one) so it is clear which table to read."
+            )
+        if not found:
+            return None
+        frame = self._read(found[0])
+        frame.attrs[SOURCE_FILE] = str(found[0])
+        return frame
+
+    def save(self, data: pd.DataFrame) -> None:
+        path = Path(self._filepath)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data.to_csv(path, index=False)
 
 
 class OptunaStorageDataset(AbstractDataset[None, Any]):

@@ -51,9 +51,7 @@ def create_pipelines(source: Source) -> dict[str, Pipeline]:
         "data_engineering": data_engineering.create_pipeline(source),
         "feature_engineering": feature_engineering.create_pipeline(),
         "modeling": modeling.create_pipeline(),
-        "replenishment": replenishment.create_pipeline(
-            has_stock_positions=source.has_stock_positions
-        ),
+        "replenishment": replenishment.create_pipeline(),
         "reporting": reporting.create_pipeline(),
     }
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))

@@ -133,10 +133,8 @@ def test_stock_positions_are_consistent(tables):
     assert (positions["as_of_date"] == pd.Timestamp("2023-03-30")).all()
     assert (positions["on_hand"] >= 0).all()
     no_order = positions["on_order"] == 0
-    assert positions.loc[no_order, "on_order_arrival_date"].isna().all()
-    assert (
-        positions.loc[~no_order, "on_order_arrival_date"] > positions["as_of_date"].iloc[0]
-    ).all()
+    assert positions.loc[no_order, "expected_arrival"].isna().all()
+    assert (positions.loc[~no_order, "expected_arrival"] > positions["as_of_date"].iloc[0]).all()
 
 
 def _non_promo_ratio(truth: pd.DataFrame, day: str, reference: str) -> pd.Series:

@@ -6,6 +6,8 @@ entry points are :func:`item_parameters`, :func:`plan_orders` and :func:`run_bac
 - ``items``: the per-series item table (costs, prices, logistics) from attributes and defaults;
 - ``validation``: the item columns accepted (``ITEM_FIELDS``) and the checks of items and
   forecast quantiles;
+- ``positions``: today's stock from the user's stock file (checked against the panel's series,
+  with per-series item overrides), or assumed where there is no file;
 - ``distributions``: demand distributions from forecast quantiles, sums over cover windows;
 - ``policies``: the policy mathematics ((R, S), (s, Q), (R, s, S) batches, newsvendor, EOQ,
   cost-optimal service level, rounding to packs and MOQs);

@@ -236,7 +236,9 @@ def _plan_series(
             f"({len(unknown)} series); expected one row per forecast series"
         )
     items = items.reset_index()
-    positions = positions.set_index("series_id").reindex(series).fillna(0.0)
+    # Only the stock counts here (a resolved positions table also says where it came from).
+    positions = positions.set_index("series_id")[["on_hand", "on_order"]]
+    positions = positions.reindex(series).fillna(0.0)
     n_samples, seed = int(settings["n_samples"]), int(settings["seed"])
 
     lead = items["lead_time"].to_numpy().astype(int)

@@ -44,8 +44,6 @@ class Source:
     generator: Callable[[Mapping], dict[str, pd.DataFrame]] | None = None
     generator_parameters: str = ""
     generated_extras: tuple[str, ...] = ()
-    # the environment's catalog has the user's current stock (else positions are assumed)
-    has_stock_positions: bool = False
 
     def build_panel(self, tables: Mapping[str, pd.DataFrame], data_source: Mapping) -> Built:
         """Call the adapter with the loaded raw tables and the settings it reads."""
@@ -88,7 +86,6 @@ SOURCES: dict[str, Source] = {
             generator=generate_demand_data,
             generator_parameters="synthetic_data",
             generated_extras=("stock_positions", "true_demand"),
-            has_stock_positions=True,
         ),
         Source(
             kind="rossmann",

@@ -222,11 +222,10 @@ def generate_demand_data(params: Mapping) -> dict[str, pd.DataFrame]:
             "as_of_date": dates[-1],
             "on_hand": np.floor(recent * rng.uniform(1.0, 8.0, n_series)),
             "on_order": on_order,
-            "on_order_arrival_date": dates[-1]
-            + pd.to_timedelta(rng.integers(1, lead_of + 1), unit="D"),
+            "expected_arrival": dates[-1] + pd.to_timedelta(rng.integers(1, lead_of + 1), unit="D"),
         }
     )
-    stock_positions.loc[stock_positions["on_order"] == 0, "on_order_arrival_date"] = pd.NaT
+    stock_positions.loc[stock_positions["on_order"] == 0, "expected_arrival"] = pd.NaT
     logger.info(
         "Generated %d sales rows: %d stores x %d items x %d days (seed %s)",
         len(sales),

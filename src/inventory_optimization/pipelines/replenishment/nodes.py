@@ -7,10 +7,9 @@ import logging
 import time
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from ...inventory import item_parameters, plan_orders, run_backtest
+from ...inventory import item_parameters, plan_orders, positions, run_backtest
 from ...inventory.backtest import costlier_than_rule
 from ...inventory.items import (
     ECONOMIC_FIELDS,
@@ -80,56 +79,41 @@ def build_item_parameters(
     return table
 
 
-def positions_from_stock(stock_positions: pd.DataFrame) -> pd.DataFrame:
-    """The built-in data's current stock per store and item."""
-    return pd.DataFrame(
-        {
-            "series_id": stock_positions["store_id"].astype(str)
-            + "_"
-            + stock_positions["item_id"].astype(str),
-            "on_hand": stock_positions["on_hand"].astype(float),
-            "on_order": stock_positions["on_order"].astype(float),
-        }
-    )
-
-
-def assumed_positions(
+def resolve_positions(
+    stock_positions: pd.DataFrame | None,
     demand_forecast: pd.DataFrame,
-    item_parameters: pd.DataFrame,
     panel_metadata: dict[str, Any],
     inventory: dict[str, Any],
 ) -> pd.DataFrame:
-    """Datasets without stock records: assume each series holds ``assumed_cover_days`` of its
-    forecast mean demand (in whole periods) on hand and nothing on order (stated in the
-    plan's README)."""
-    period_days = Frequency.of(panel_metadata["frequency"]).days_per_period
-    cover = float(settings_in_periods(inventory, period_days)[0]["assumed_cover_periods"])
-    mean = demand_forecast.groupby("series_id", observed=True)["y_pred"].mean()
-    return pd.DataFrame(
-        {
-            "series_id": mean.index.astype(str),
-            "on_hand": np.floor(mean.to_numpy() * cover),
-            "on_order": 0.0,
-        }
+    """Today's position of every series: the user's stock file (``stock_positions``) checked
+    against the panel, or, without one, ``assumed_cover_days`` of the forecast mean demand on
+    hand and nothing on order (the plan's ``position_source`` says which)."""
+    frequency = Frequency.of(panel_metadata["frequency"])
+    cover = settings_in_periods(inventory, frequency.days_per_period)[0]["assumed_cover_periods"]
+    forecast = demand_forecast.assign(series_id=demand_forecast["series_id"].astype(str))
+    return positions.resolve_positions(
+        stock_positions, forecast, panel_metadata["keys"], float(cover), frequency.unit
     )
 
 
 def plan_replenishment(
     demand_forecast: pd.DataFrame,
     item_parameters: pd.DataFrame,
-    positions: pd.DataFrame,
+    current_positions: pd.DataFrame,
     panel_metadata: dict[str, Any],
     inventory: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """What to order today per series, with the figures a buyer reads (and a CSV copy)."""
+    """What to order today per series, with the figures a buyer reads (and a CSV copy): the
+    stock file's item overrides applied, each position's source and expected arrival shown."""
     frequency = Frequency.of(panel_metadata["frequency"])
     started = time.perf_counter()
     forecast = demand_forecast.assign(series_id=demand_forecast["series_id"].astype(str))
     discontinued = panel_metadata.get("discontinued", {})
+    items = positions.apply_overrides(item_parameters, current_positions, frequency.days_per_period)
     plan = plan_orders(
         forecast,
-        item_parameters,
-        positions,
+        items,
+        current_positions,
         inventory,
         frequency.periods_per_year,
         frequency.days_per_period,
@@ -144,7 +128,7 @@ def plan_replenishment(
     keys = forecast.drop_duplicates("series_id").set_index("series_id")[
         [k for k in panel_metadata["keys"] if k in forecast.columns]
     ]
-    plan = plan.join(keys, on="series_id")
+    plan = positions.with_position_columns(plan.join(keys, on="series_id"), current_positions)
     logger.info(
         "Replenishment plan: %d series (%d discontinued), %d to order today, order value %.0f "
         "(%.1f s)",

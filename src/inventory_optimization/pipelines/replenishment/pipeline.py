@@ -12,21 +12,7 @@ from . import nodes
 STAGE_TAG = "replenishment"
 
 
-def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
-    if has_stock_positions:
-        positions = Node(
-            nodes.positions_from_stock,
-            inputs="stock_positions",
-            outputs="current_positions",
-            name="positions_from_stock",
-        )
-    else:
-        positions = Node(
-            nodes.assumed_positions,
-            inputs=["demand_forecast", "item_parameters", "panel_metadata", "params:inventory"],
-            outputs="current_positions",
-            name="assumed_positions",
-        )
+def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
@@ -35,7 +21,12 @@ def create_pipeline(has_stock_positions: bool = True, **kwargs) -> Pipeline:
                 outputs="item_parameters",
                 name="build_item_parameters",
             ),
-            positions,
+            Node(
+                nodes.resolve_positions,
+                inputs=["stock_positions", "demand_forecast", "panel_metadata", "params:inventory"],
+                outputs="current_positions",
+                name="resolve_positions",
+            ),
             Node(
                 nodes.plan_replenishment,
                 inputs=[
