@@ -28,6 +28,8 @@ from kedro.io.core import VersionNotFoundError
 from kedro_datasets.partitions import PartitionedDataset
 from kedro_datasets.pickle import PickleDataset
 
+from .lineage import PANEL_VERSION
+
 # Where a user changes load_args; the dataset does not know its catalog entry's name.
 CATALOG_HINT = "to its catalog entry (for --env custom: custom_sales in conf/custom/catalog.yml)"
 # The file a table was read from, in ``DataFrame.attrs`` (validation messages name it).
@@ -339,7 +341,11 @@ class ForecastLogDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         files = self._files()
         if not files:
             return pd.DataFrame()
-        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        history = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        # Each origin's forecast was made from the panel of its day: the log spans panel
+        # versions by design, so it carries none (the lineage check would call it stale).
+        history.attrs.pop(PANEL_VERSION, None)
+        return history
 
     def save(self, data: pd.DataFrame) -> None:
         origins = pd.to_datetime(data["origin"]).unique()
