@@ -32,11 +32,11 @@ conf_source = "" or project_path / "conf"
 
 def _run_kedro_node(node_names=None, namespaces=None):
     """Run a Kedro pipeline slice. Pass node_names for regular node groups or namespaces for namespace groups."""
+    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+    os.chdir(project_path)  # before Kedro is imported: it picks up the project's conf/logging.yml
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
-    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
-    os.chdir(project_path)
     bootstrap_project(project_path)
     with KedroSession.create(project_path=project_path, env=env, conf_source=conf_source) as session:
         if namespaces is not None:
