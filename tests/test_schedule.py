@@ -10,6 +10,7 @@ DagBag loads the files too.
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
 import shlex
@@ -125,7 +126,7 @@ def test_the_committed_dags_are_what_kedro_airflow_generates(tmp_path):
     result = subprocess.run(
         [sys.executable, str(AIRFLOW / "regenerate.py"), "--target-dir", str(tmp_path)],
         cwd=PROJECT_ROOT,
-        env={"KEDRO_DISABLE_TELEMETRY": "1", "PATH": "", "PYTHONPATH": str(PROJECT_ROOT / "src")},
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"},
         capture_output=True,
         text=True,
         timeout=300,
