@@ -18,6 +18,7 @@ from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
 from kedro.runner import SequentialRunner
 
+from inventory_optimization import catalog_files, provenance
 from inventory_optimization import run_manifest as rm
 
 MODELS = ("seasonal_naive", "ets", "random_forest", "xgboost", "lstm")
@@ -83,30 +84,30 @@ def test_file_fingerprint_follows_the_bytes(tmp_path):
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     first.write_text("x\n1\n")
     second.write_text("x\n1\n")
-    one = rm.file_fingerprint([first])
+    one = provenance.file_fingerprint([first])
     assert one == {"sha1": one["sha1"], "bytes": 4, "files": 1}
     assert re.fullmatch(r"[0-9a-f]{40}", one["sha1"])
     # same bytes under another name differ: the name is part of what a folder holds
-    assert rm.file_fingerprint([second])["sha1"] != one["sha1"]
-    assert rm.file_fingerprint([first]) == one
+    assert provenance.file_fingerprint([second])["sha1"] != one["sha1"]
+    assert provenance.file_fingerprint([first]) == one
     first.write_text("x\n2\n")
-    assert rm.file_fingerprint([first])["sha1"] != one["sha1"]
-    folder = rm.file_fingerprint([tmp_path])
+    assert provenance.file_fingerprint([first])["sha1"] != one["sha1"]
+    folder = provenance.file_fingerprint([tmp_path])
     assert folder["files"] == 2 and folder["bytes"] == 8
-    assert rm.file_fingerprint([tmp_path / "missing.csv"]) is None
+    assert provenance.file_fingerprint([tmp_path / "missing.csv"]) is None
 
 
 def test_frame_fingerprint_adds_the_panel_fingerprint_for_a_panel():
-    panel = rm.frame_fingerprint(_panel())
+    panel = provenance.frame_fingerprint(_panel())
     assert panel["rows"] == 10 and panel["columns"] == 3
     assert panel["panel"]["series"] == 2
     assert panel["panel"]["first_date"] == "2024-01-01"
     assert panel["panel"]["last_date"] == "2024-01-05"
-    assert rm.frame_fingerprint(_panel())["panel"]["sha1"] == panel["panel"]["sha1"]
+    assert provenance.frame_fingerprint(_panel())["panel"]["sha1"] == panel["panel"]["sha1"]
     changed = _panel().assign(demand=lambda f: f["demand"] + 1)
-    assert rm.frame_fingerprint(changed)["panel"]["sha1"] != panel["panel"]["sha1"]
-    assert "panel" not in rm.frame_fingerprint(pd.DataFrame({"x": [1]}))
-    assert rm.frame_fingerprint({"a": 1}) == {"python_type": "dict"}
+    assert provenance.frame_fingerprint(changed)["panel"]["sha1"] != panel["panel"]["sha1"]
+    assert "panel" not in provenance.frame_fingerprint(pd.DataFrame({"x": [1]}))
+    assert provenance.frame_fingerprint({"a": 1}) == {"python_type": "dict"}
 
 
 def test_pipeline_membership_uses_the_registry_then_tags():
@@ -290,20 +291,30 @@ def test_dataset_paths_for_raw_versioned_and_plain_datasets(tmp_path):
         (tmp_path / "weather" / name).write_bytes(b"x")
     (tmp_path / "train.csv.gz").write_bytes(b"x")
     glob = RawTableDataset(str(tmp_path / "weather" / "weather_*.csv"))
-    assert [p.name for p in rm.dataset_paths(glob)] == ["weather_a.csv", "weather_b.csv.gz"]
+    assert [p.name for p in catalog_files.dataset_paths(glob)] == [
+        "weather_a.csv",
+        "weather_b.csv.gz",
+    ]
     gz = RawTableDataset(str(tmp_path / "train.csv"))
-    assert [p.name for p in rm.dataset_paths(gz)] == ["train.csv.gz"]
-    assert rm.dataset_paths(OptunaStorageDataset(str(tmp_path / "o.db"))) == [tmp_path / "o.db"]
-    assert rm.dataset_paths(CSVDataset(filepath=str(tmp_path / "t.csv"))) == [tmp_path / "t.csv"]
+    assert [p.name for p in catalog_files.dataset_paths(gz)] == ["train.csv.gz"]
+    assert catalog_files.dataset_paths(OptunaStorageDataset(str(tmp_path / "o.db"))) == [
+        tmp_path / "o.db"
+    ]
+    assert catalog_files.dataset_paths(CSVDataset(filepath=str(tmp_path / "t.csv"))) == [
+        tmp_path / "t.csv"
+    ]
 
     from kedro.io import Version
 
     versioned = JSONDataset(filepath=str(tmp_path / "m.json"), version=Version(None, "V1"))
-    assert rm.is_versioned(versioned) and rm.dataset_version(versioned, saved=True) == "V1"
-    assert rm.dataset_version(versioned, saved=False) is None  # nothing on disk yet
-    assert rm.dataset_paths(versioned, "V1") == [tmp_path / "m.json" / "V1" / "m.json"]
-    assert rm.dataset_paths(versioned) == []
-    assert not rm.is_versioned(CSVDataset(filepath=str(tmp_path / "t.csv")))
+    assert (
+        catalog_files.is_versioned(versioned)
+        and catalog_files.dataset_version(versioned, saved=True) == "V1"
+    )
+    assert catalog_files.dataset_version(versioned, saved=False) is None  # nothing on disk yet
+    assert catalog_files.dataset_paths(versioned, "V1") == [tmp_path / "m.json" / "V1" / "m.json"]
+    assert catalog_files.dataset_paths(versioned) == []
+    assert not catalog_files.is_versioned(CSVDataset(filepath=str(tmp_path / "t.csv")))
 
 
 def test_runner_name():
@@ -400,7 +411,7 @@ def test_hooks_write_the_manifest_of_a_run(tmp_path, caplog):
     assert manifest["nodes"][0]["name"] == "fit" and manifest["nodes"][0]["seconds"] >= 0
     raw = manifest["inputs"]["raw"]
     assert raw["path"] == "raw.csv" and raw["rows"] == 10
-    assert raw["sha1"] == rm.file_fingerprint([tmp_path / "raw.csv"])["sha1"]
+    assert raw["sha1"] == provenance.file_fingerprint([tmp_path / "raw.csv"])["sha1"]
     assert raw["panel"]["series"] == 2
     toy = manifest["models"]["toy"]
     assert toy["version"] == manifest["run_id"] and toy["produced_in_run"] is True

@@ -13,7 +13,6 @@ node timings are only recorded with the sequential and thread runners.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import platform
@@ -29,13 +28,27 @@ import numpy as np
 import pandas as pd
 from kedro.framework.hooks import hook_impl
 
-from .provenance import data_fingerprint, git_commit, git_dirty, library_versions
+from .catalog_files import (
+    dataset_paths,
+    dataset_version,
+    declared_versioned,
+    is_versioned,
+    layer,
+    unwrap,
+)
+from .provenance import (
+    data_fingerprint,
+    file_fingerprint,
+    frame_fingerprint,
+    git_commit,
+    git_dirty,
+    library_versions,
+)
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_DATASET = "run_manifest"
 MANIFEST_FORMAT = 1
-PANEL_COLUMNS = ("series_id", "date", "demand")
 # Small datasets whose content goes into the manifest or the summary when the run loads or
 # saves them; anything else is only fingerprinted (free inputs) or listed (outputs).
 CAPTURED = (
@@ -77,37 +90,6 @@ def plain(value: Any) -> Any:  # noqa: PLR0911 - one return per kind of value
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
-
-
-def file_fingerprint(paths: Iterable[Path]) -> dict[str, Any] | None:
-    """sha1 over the bytes of the files (a folder: every file in it, in path order)."""
-    files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*")) if p.is_file())
-        elif path.is_file():
-            files.append(path)
-    if not files:
-        return None
-    digest = hashlib.sha1()
-    size = 0
-    for path in files:
-        digest.update(path.name.encode())
-        with path.open("rb") as handle:
-            for chunk in iter(lambda handle=handle: handle.read(1 << 20), b""):
-                digest.update(chunk)
-                size += len(chunk)
-    return {"sha1": digest.hexdigest(), "bytes": size, "files": len(files)}
-
-
-def frame_fingerprint(data: Any) -> dict[str, Any]:
-    """Shape of a loaded table, plus ``provenance.data_fingerprint`` for a demand panel."""
-    if not isinstance(data, pd.DataFrame):
-        return {"python_type": type(data).__name__}
-    out: dict[str, Any] = {"rows": len(data), "columns": data.shape[1]}
-    if all(column in data.columns for column in PANEL_COLUMNS) and len(data):
-        out["panel"] = data_fingerprint(data)
-    return out
 
 
 def relative(path: Path | str, root: Path | None) -> str:
@@ -445,65 +427,6 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
 
 
-# --- access to the catalog's datasets --------------------------------------------------------
-
-
-def _unwrap(dataset: Any) -> Any:
-    return getattr(dataset, "_dataset", dataset)  # CachedDataset
-
-
-def is_versioned(dataset: Any) -> bool:
-    return getattr(_unwrap(dataset), "_version", None) is not None
-
-
-def declared_versioned(catalog: Any, name: str) -> bool:
-    """Whether the catalog declares ``name`` versioned, read from its configuration so that
-    datasets the run did not touch are not instantiated (plotly's import alone takes 1 s)."""
-    try:
-        config = catalog.config_resolver.resolve_pattern(name)
-    except Exception:  # noqa: BLE001 - a catalog without a config resolver
-        config = None
-    if config:
-        return bool(config.get("versioned"))
-    dataset = catalog.get(name) if name in catalog else None
-    return dataset is not None and is_versioned(dataset)
-
-
-def dataset_version(dataset: Any, saved: bool) -> str | None:
-    """The version this run saved, or else the one a load would read (the latest)."""
-    dataset = _unwrap(dataset)
-    try:
-        if saved:
-            return dataset.resolve_save_version()
-        return dataset.resolve_load_version()
-    except Exception:  # noqa: BLE001 - no version on disk yet
-        return None
-
-
-def dataset_paths(dataset: Any, version: str | None = None) -> list[Path]:
-    """Local files behind a dataset (the given version of a versioned one); [] if none."""
-    dataset = _unwrap(dataset)
-    if getattr(dataset, "_protocol", "file") not in ("file", "local"):
-        return []
-    if is_versioned(dataset):
-        if version is None:
-            return []
-        return [Path(str(dataset._get_versioned_path(version)))]
-    resolve = getattr(dataset, "_resolve", None)  # RawTableDataset: plain, gzipped or glob
-    if callable(resolve):
-        try:
-            return [Path(p) for p in resolve()]
-        except Exception:  # noqa: BLE001
-            return []
-    filepath = getattr(dataset, "_filepath", None)
-    return [Path(str(filepath))] if filepath else []
-
-
-def _layer(dataset: Any) -> str | None:
-    metadata = getattr(_unwrap(dataset), "metadata", None) or {}
-    return (metadata.get("kedro-viz") or {}).get("layer")
-
-
 # --- the hooks ------------------------------------------------------------------------------
 
 
@@ -655,7 +578,7 @@ class RunManifestHooks:
         dataset = catalog.get(name) if name in catalog else None
         if dataset is None:
             return {"type": "MemoryDataset"}
-        out: dict[str, Any] = {"type": type(_unwrap(dataset)).__name__}
+        out: dict[str, Any] = {"type": type(unwrap(dataset)).__name__}
         version = dataset_version(dataset, saved) if is_versioned(dataset) else None
         if is_versioned(dataset):
             out["version"] = version
@@ -668,8 +591,8 @@ class RunManifestHooks:
                 out.update(fingerprint)
             else:
                 out["missing"] = True
-        elif getattr(_unwrap(dataset), "_filepath", None) and not is_versioned(dataset):
-            out["path"] = relative(_unwrap(dataset)._filepath, self._project_path)
+        elif getattr(unwrap(dataset), "_filepath", None) and not is_versioned(dataset):
+            out["path"] = relative(unwrap(dataset)._filepath, self._project_path)
             out["missing"] = True  # e.g. a raw file not downloaded yet
         return out
 
@@ -756,7 +679,7 @@ class RunManifestHooks:
         inputs = dict(self._free_inputs)
         for name in sorted(self._saved):
             dataset = catalog.get(name) if name in catalog else None
-            if dataset is not None and _layer(dataset) == "raw":
+            if dataset is not None and layer(dataset) == "raw":
                 inputs[name] = {**self._describe(catalog, name, saved=True), "generated": True}
         # An input absent before the run and present after it (the Optuna study store of a
         # first run) is described as the run left it.
@@ -832,7 +755,7 @@ class RunManifestHooks:
         persisted = {
             n
             for n in self._saved
-            if n in catalog and type(_unwrap(catalog.get(n))).__name__ != "MemoryDataset"
+            if n in catalog and type(unwrap(catalog.get(n))).__name__ != "MemoryDataset"
         }
         manifest = build_manifest(
             run_id=run_id,
