@@ -30,6 +30,14 @@ def declared_versioned(catalog: Any, name: str) -> bool:
     return dataset is not None and is_versioned(dataset)
 
 
+def versioned_dataset(catalog: Any, name: str) -> Any:
+    """The catalog's dataset ``name`` if the catalog declares it versioned, else None."""
+    if name not in catalog or not declared_versioned(catalog, name):
+        return None
+    dataset = catalog.get(name)
+    return dataset if dataset is not None and is_versioned(dataset) else None
+
+
 def dataset_version(dataset: Any, saved: bool) -> str | None:
     """The version this run saved, or else the one a load would read (the latest)."""
     dataset = unwrap(dataset)

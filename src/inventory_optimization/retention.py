@@ -28,7 +28,7 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
-from .catalog_files import dataset_version, declared_versioned, is_versioned, unwrap
+from .catalog_files import dataset_version, unwrap, versioned_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -103,12 +103,8 @@ def adopt_unversioned(path: Path | str) -> Path:
 
 def _versioned_dataset(catalog: Any, name: str) -> Any:
     """The catalog's dataset ``name`` if it is versioned and on the local file system."""
-    if name not in catalog or not declared_versioned(catalog, name):
-        return None
-    dataset = catalog.get(name)
-    if dataset is None or not is_versioned(dataset):
-        return None
-    if getattr(unwrap(dataset), "_protocol", "file") not in ("file", "local"):
+    dataset = versioned_dataset(catalog, name)
+    if dataset is None or getattr(unwrap(dataset), "_protocol", "file") not in ("file", "local"):
         return None
     return dataset
 

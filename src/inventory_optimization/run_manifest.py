@@ -35,10 +35,10 @@ from kedro.framework.hooks import hook_impl
 from .catalog_files import (
     dataset_paths,
     dataset_version,
-    declared_versioned,
     is_versioned,
     layer,
     unwrap,
+    versioned_dataset,
 )
 from .provenance import file_fingerprint, frame_fingerprint, git_commit, git_dirty, library_versions
 
@@ -402,10 +402,8 @@ class RunManifestHooks:
     def _artifact(self, catalog, name: str, saved: bool | None = None) -> dict[str, Any] | None:
         """Kedro version and path of a versioned dataset: the one this run saved, else the
         latest on disk (``produced_in_run: false``); None when unversioned or absent."""
-        if name not in catalog or not declared_versioned(catalog, name):
-            return None
-        dataset = catalog.get(name)
-        if dataset is None or not is_versioned(dataset):
+        dataset = versioned_dataset(catalog, name)
+        if dataset is None:
             return None
         saved = name in self._saved if saved is None else saved
         version = dataset_version(dataset, saved)
