@@ -1,5 +1,6 @@
 """The run manifest: its pure building blocks on small generated inputs, the hooks on a tiny
-in-memory run, and the manifest the default ``kedro run`` leaves behind."""
+run (with a forecaster registered in a throwaway MLflow store), and the manifest the default
+``kedro run`` leaves behind."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import subprocess
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import kedro
 import numpy as np
@@ -18,7 +20,9 @@ from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
 from kedro.runner import SequentialRunner
 
+from inventory_optimization import catalog_files, provenance
 from inventory_optimization import run_manifest as rm
+from inventory_optimization.registry import ForecasterRegistry, Registration, decide
 
 MODELS = ("seasonal_naive", "ets", "random_forest", "xgboost", "lstm")
 STAGES = ("data_engineering", "feature_engineering", "modeling", "replenishment")
@@ -31,28 +35,6 @@ def _panel(series: int = 2, days: int = 5) -> pd.DataFrame:
             "series_id": np.repeat([f"S{i}" for i in range(series)], days),
             "date": np.tile(dates, series),
             "demand": np.arange(series * days, dtype=float),
-        }
-    )
-
-
-def _leaderboard() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "model": ["xgboost", "ensemble", "ets"],
-            "metric": "wape",
-            "score": [0.30, 0.31, np.nan],
-            "wape": [0.30, 0.31, np.nan],
-            "rows": [10, 10, 10],
-        }
-    )
-
-
-def _backtest() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "policy": ["naive", "naive", "oracle", "ensemble", "xgboost"],
-            "series_id": ["A", "ALL", "ALL", "ALL", "ALL"],
-            "total_cost": [5.0, 200.0, 100.0, 150.0, 140.0],
         }
     )
 
@@ -83,30 +65,32 @@ def test_file_fingerprint_follows_the_bytes(tmp_path):
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     first.write_text("x\n1\n")
     second.write_text("x\n1\n")
-    one = rm.file_fingerprint([first])
+    one = provenance.file_fingerprint([first])
     assert one == {"sha1": one["sha1"], "bytes": 4, "files": 1}
     assert re.fullmatch(r"[0-9a-f]{40}", one["sha1"])
     # same bytes under another name differ: the name is part of what a folder holds
-    assert rm.file_fingerprint([second])["sha1"] != one["sha1"]
-    assert rm.file_fingerprint([first]) == one
+    assert provenance.file_fingerprint([second])["sha1"] != one["sha1"]
+    assert provenance.file_fingerprint([first]) == one
     first.write_text("x\n2\n")
-    assert rm.file_fingerprint([first])["sha1"] != one["sha1"]
-    folder = rm.file_fingerprint([tmp_path])
+    assert provenance.file_fingerprint([first])["sha1"] != one["sha1"]
+    folder = provenance.file_fingerprint([tmp_path])
     assert folder["files"] == 2 and folder["bytes"] == 8
-    assert rm.file_fingerprint([tmp_path / "missing.csv"]) is None
+    assert provenance.file_fingerprint([tmp_path / "missing.csv"]) is None
 
 
 def test_frame_fingerprint_adds_the_panel_fingerprint_for_a_panel():
-    panel = rm.frame_fingerprint(_panel())
+    panel = provenance.frame_fingerprint(_panel())
     assert panel["rows"] == 10 and panel["columns"] == 3
     assert panel["panel"]["series"] == 2
     assert panel["panel"]["first_date"] == "2024-01-01"
     assert panel["panel"]["last_date"] == "2024-01-05"
-    assert rm.frame_fingerprint(_panel())["panel"]["sha1"] == panel["panel"]["sha1"]
+    assert provenance.frame_fingerprint(_panel())["panel"]["sha1"] == panel["panel"]["sha1"]
     changed = _panel().assign(demand=lambda f: f["demand"] + 1)
-    assert rm.frame_fingerprint(changed)["panel"]["sha1"] != panel["panel"]["sha1"]
-    assert "panel" not in rm.frame_fingerprint(pd.DataFrame({"x": [1]}))
-    assert rm.frame_fingerprint({"a": 1}) == {"python_type": "dict"}
+    assert provenance.frame_fingerprint(changed)["panel"]["sha1"] != panel["panel"]["sha1"]
+    assert "panel" not in provenance.frame_fingerprint(pd.DataFrame({"x": [1]}))
+    assert provenance.frame_fingerprint({"a": 1}) == {"python_type": "dict"}
+    bundle = SimpleNamespace(registered_version="4")  # the daily run's champion
+    assert provenance.frame_fingerprint(bundle)["registered_version"] == "4"
 
 
 def test_pipeline_membership_uses_the_registry_then_tags():
@@ -164,7 +148,7 @@ def test_stage_timings_per_pipeline():
     assert records[1]["pipelines"] == ["fe", "de"] and records[1]["seconds"] == 3.0
 
 
-def test_source_and_cleaning_sections():
+def test_source_section_names_the_source_and_the_panel():
     summary = {"source": "synthetic", "source_files": {"sales": 10}, "raw_dir": "d", "notes": []}
     metadata = {
         **summary,
@@ -172,8 +156,10 @@ def test_source_and_cleaning_sections():
         "series": 2,
         "first_date": "2024-01-01",
         "last_date": "2024-01-05",
+        "panel_version": "3f2a",
         "cleaning": {"missing_policy": "zero"},
         "quality": {"outliers": 1},
+        "columns": {"target": "demand"},
     }
     assert rm.source_section(None, None) is None
     assert rm.source_section(None, summary) == {
@@ -183,99 +169,44 @@ def test_source_and_cleaning_sections():
     }
     full = rm.source_section(metadata, summary)
     assert full["rows"] == 10 and full["last_date"] == "2024-01-05"
-    cleaning = rm.cleaning_section({"cleaning": {"missing_policy": "nan"}}, metadata)
-    assert cleaning == {
-        "configured": {"missing_policy": "nan"},
-        "applied": {"missing_policy": "zero"},
-        "quality": {"outliers": 1},
-    }
-    assert rm.cleaning_section({}, None) == {"configured": None}
-
-
-def test_feature_section_versions_transforms_and_catalog():
-    sha = "ab" * 20
-    out = rm.feature_section({"sha1": sha}, 7, {"version": "2024-01-01T00.00.00.000Z"})
-    assert out["version"] == f"2024-01-01T00.00.00.000Z+{sha[:12]}"
-    assert out["features"] == 7 and out["catalog_sha1"] == sha
-    assert rm.feature_section({"sha1": sha}, None, None)["version"] == sha[:12]
-    assert rm.feature_section(None, None, None) is None
-
-
-def test_model_section_joins_versions_parameters_and_metrics():
-    versions = {
-        m: {"version": "V1", "path": f"{m}/model.pkl/V1/model.pkl", "produced_in_run": True}
-        for m in ("xgboost", "ets")
-    }
-    card = {"models": {"ets": {"parameters": {"trend": "add"}, "best_trial": {"number": 2}}}}
-    out = rm.model_section(
-        versions, {"xgboost": {"max_depth": np.int64(5)}}, _leaderboard(), {"xgboost": 1.0}, card
-    )
-    assert out["xgboost"]["version"] == "V1"
-    assert out["xgboost"]["hyperparameters"] == {"max_depth": 5}
-    assert out["xgboost"]["holdout"]["score"] == 0.30
-    assert out["xgboost"]["ensemble_weight"] == 1.0
-    assert out["ets"]["hyperparameters"] == {"trend": "add"}  # from the model card
-    assert out["ets"]["best_trial"] == {"number": 2}
-    assert out["ets"]["holdout"]["score"] is None  # NaN
-    assert out["ensemble"]["holdout"]["wape"] == 0.31
-    assert rm.model_section({}, {}, None, None) == {}
-
-
-def test_summary_lines_only_for_what_was_produced():
-    plan = pd.DataFrame({"order_qty": [0.0, 12.0, 3.0], "order_value": [0.0, 24.0, 6.5]})
-    lines = rm.summary_lines(_leaderboard(), plan, _backtest())
-    assert lines == [
-        "ensemble holdout wape 0.3100 (best single model xgboost 0.3000) on 10 rows",
-        "replenishment plan 3 rows, 2 orders, 15 units, value 30.50",
-        "backtest total cost ensemble 150 vs naive 200 (-25.0%), perfect foresight 100",
-    ]
-    assert rm.summary_lines() == []
-    assert rm.summary_lines(plan=plan) == [lines[1]]
-    no_ensemble = _backtest()[lambda f: f["policy"] != "ensemble"]
-    assert rm.backtest_headline(no_ensemble).startswith("backtest total cost xgboost 140")
-    assert rm.backtest_headline(pd.DataFrame({"x": [1]})) is None
+    assert full["panel_version"] == "3f2a"
+    assert full["cleaning"] == {"missing_policy": "zero"} and full["quality"] == {"outliers": 1}
+    assert "columns" not in full
 
 
 def test_build_manifest_is_plain_json():
     now = time.time()
+    run_params = {
+        "run_id": "R1",
+        "pipeline_names": None,
+        "tags": ["modeling"],
+        "runner": "<kedro.runner.sequential_runner.SequentialRunner object at 0x7f>",
+        "kedro_version": "1.7.0",
+        "runtime_params": {"cleaning": {"missing_policy": "zero"}},
+    }
     manifest = rm.build_manifest(
-        run_id="R1",
-        status="success",
-        env="local",
-        dataset="synthetic",
-        run_params={
-            "pipeline_names": None,
-            "tags": ["modeling"],
-            "runner": "<kedro.runner.sequential_runner.SequentialRunner object at 0x7f>",
-            "kedro_version": "1.7.0",
-            "runtime_params": {"cleaning": {"missing_policy": "zero"}},
-        },
+        run_params,
+        "success",
+        [{"name": "fit", "start": now - 1.5, "end": now - 0.5, "status": "completed"}],
+        {"fit": ["modeling"]},
+        now - 2,
+        now,
         parameters={"cleaning": {"missing_policy": "zero"}, "x": np.float64(1.5)},
-        started_at=now - 2,
-        finished_at=now,
-        nodes=[{"name": "fit", "start": now - 1.5, "end": now - 0.5, "status": "completed"}],
-        membership={"fit": ["modeling"]},
         inputs={"raw": {"sha1": "0" * 40}},
-        outputs={"b", "a"},
-        source=None,
-        panel=None,
-        cleaning={"configured": {"missing_policy": "zero"}},
-        features=None,
-        models={},
-        artifacts={},
-        summary=[],
+        outputs=["a", "b"],
+        mlflow=None,
+        error=None,
         libraries={"kedro": "1.7.0"},
-        commit="abc",
     )
-    assert manifest["run_id"] == manifest["session_id"] == "R1"
+    assert manifest["run_id"] == "R1" and manifest["status"] == "success"
     assert manifest["pipelines"]["requested"] == ["__default__"]
     assert manifest["pipelines"]["selection"] == {"tags": ["modeling"]}
     assert manifest["pipelines"]["runner"] == "SequentialRunner"
     assert manifest["pipelines"]["stages"]["modeling"]["status"] == "completed"
     assert manifest["runtime_params"] == {"cleaning": {"missing_policy": "zero"}}
-    assert manifest["outputs"] == ["a", "b"]
+    assert manifest["parameters"]["x"] == 1.5 and manifest["libraries"] == {"kedro": "1.7.0"}
+    assert manifest["mlflow"] is None and "error" not in manifest
     assert manifest["seconds"] == pytest.approx(2.0, abs=1e-3)
-    assert "error" not in manifest
     json.dumps(manifest, allow_nan=False)
 
 
@@ -290,20 +221,30 @@ def test_dataset_paths_for_raw_versioned_and_plain_datasets(tmp_path):
         (tmp_path / "weather" / name).write_bytes(b"x")
     (tmp_path / "train.csv.gz").write_bytes(b"x")
     glob = RawTableDataset(str(tmp_path / "weather" / "weather_*.csv"))
-    assert [p.name for p in rm.dataset_paths(glob)] == ["weather_a.csv", "weather_b.csv.gz"]
+    assert [p.name for p in catalog_files.dataset_paths(glob)] == [
+        "weather_a.csv",
+        "weather_b.csv.gz",
+    ]
     gz = RawTableDataset(str(tmp_path / "train.csv"))
-    assert [p.name for p in rm.dataset_paths(gz)] == ["train.csv.gz"]
-    assert rm.dataset_paths(OptunaStorageDataset(str(tmp_path / "o.db"))) == [tmp_path / "o.db"]
-    assert rm.dataset_paths(CSVDataset(filepath=str(tmp_path / "t.csv"))) == [tmp_path / "t.csv"]
+    assert [p.name for p in catalog_files.dataset_paths(gz)] == ["train.csv.gz"]
+    assert catalog_files.dataset_paths(OptunaStorageDataset(str(tmp_path / "o.db"))) == [
+        tmp_path / "o.db"
+    ]
+    assert catalog_files.dataset_paths(CSVDataset(filepath=str(tmp_path / "t.csv"))) == [
+        tmp_path / "t.csv"
+    ]
 
     from kedro.io import Version
 
     versioned = JSONDataset(filepath=str(tmp_path / "m.json"), version=Version(None, "V1"))
-    assert rm.is_versioned(versioned) and rm.dataset_version(versioned, saved=True) == "V1"
-    assert rm.dataset_version(versioned, saved=False) is None  # nothing on disk yet
-    assert rm.dataset_paths(versioned, "V1") == [tmp_path / "m.json" / "V1" / "m.json"]
-    assert rm.dataset_paths(versioned) == []
-    assert not rm.is_versioned(CSVDataset(filepath=str(tmp_path / "t.csv")))
+    assert (
+        catalog_files.is_versioned(versioned)
+        and catalog_files.dataset_version(versioned, saved=True) == "V1"
+    )
+    assert catalog_files.dataset_version(versioned, saved=False) is None  # nothing on disk yet
+    assert catalog_files.dataset_paths(versioned, "V1") == [tmp_path / "m.json" / "V1" / "m.json"]
+    assert catalog_files.dataset_paths(versioned) == []
+    assert not catalog_files.is_versioned(CSVDataset(filepath=str(tmp_path / "t.csv")))
 
 
 def test_runner_name():
@@ -317,8 +258,24 @@ def test_runner_name():
 # --- the hooks on a tiny run -------------------------------------------------------------------
 
 
-def _tiny_run(tmp_path: Path, fail: bool = False) -> tuple[dict, DataCatalog]:
-    """Run a two-node pipeline through the hooks, with a versioned model and manifest."""
+def _registration(leaderboard: pd.DataFrame, best_params: dict) -> Registration:
+    """What a training run hands the registry: a stand-in bundle, its parameters and metrics."""
+    bundle = SimpleNamespace(trained_until=pd.Timestamp("2024-01-05"))
+    score = float(leaderboard["score"].iloc[0])
+    return Registration(
+        bundle=bundle,
+        decision=decide("wape", score, None, None),
+        params={"metric": "wape", "toy.parameters": best_params},
+        metrics={"toy.score": score},
+        artifacts={"model_leaderboard.csv": leaderboard},
+    )
+
+
+def _tiny_run(
+    tmp_path: Path, fail: bool = False, register: bool = False
+) -> tuple[dict, DataCatalog]:
+    """Run a pipeline through the hooks: one node fits a versioned model, a second (with
+    ``register``) registers it in an MLflow store in ``tmp_path``."""
     run_id = "2024-01-01T00.00.00.000Z"
     raw = tmp_path / "raw.csv"
     _panel().to_csv(raw, index=False)
@@ -338,6 +295,12 @@ def _tiny_run(tmp_path: Path, fail: bool = False) -> tuple[dict, DataCatalog]:
                 "type": "pandas.CSVDataset",
                 "filepath": str(tmp_path / "leaderboard.csv"),
             },
+            "forecaster_registration": {
+                "type": "inventory_optimization.datasets.ForecasterRegistrationDataset",
+                "dataset": "toy",
+                "tracking_uri": f"sqlite:///{tmp_path / 'mlruns.db'}",
+                "artifact_root": str(tmp_path / "mlartifacts"),
+            },
             rm.MANIFEST_DATASET: {
                 "type": "json.JSONDataset",
                 "filepath": str(tmp_path / "run_manifest.json"),
@@ -354,17 +317,19 @@ def _tiny_run(tmp_path: Path, fail: bool = False) -> tuple[dict, DataCatalog]:
         board = pd.DataFrame({"model": ["toy"], "metric": ["wape"], "score": [0.5], "rows": [3]})
         return {"mean": float(frame["demand"].mean())}, {"depth": depth}, board
 
-    pipeline = Pipeline(
-        [
-            Node(
-                fit,
-                ["raw", "params:depth"],
-                ["toy.model", "toy.best_params", "model_leaderboard"],
-                name="fit",
-                tags="modeling",
-            )
-        ]
-    )
+    nodes = [
+        Node(
+            fit,
+            ["raw", "params:depth"],
+            ["toy.model", "toy.best_params", "model_leaderboard"],
+            name="fit",
+            tags="modeling",
+        )
+    ]
+    if register:
+        inputs = ["model_leaderboard", "toy.best_params"]
+        nodes.append(Node(_registration, inputs, "forecaster_registration", name="register"))
+    pipeline = Pipeline(nodes)
     hooks = rm.RunManifestHooks()
     hooks._project_path = tmp_path
     hooks._parameters = {"depth": 3}
@@ -398,19 +363,20 @@ def test_hooks_write_the_manifest_of_a_run(tmp_path, caplog):
     assert manifest["parameters"] == {"depth": 3}
     assert manifest["pipelines"]["stages"]["modeling"]["status"] == "completed"
     assert manifest["nodes"][0]["name"] == "fit" and manifest["nodes"][0]["seconds"] >= 0
+    # Each input: its file and the hash of its bytes, the loaded table's shape and panel hash.
     raw = manifest["inputs"]["raw"]
     assert raw["path"] == "raw.csv" and raw["rows"] == 10
-    assert raw["sha1"] == rm.file_fingerprint([tmp_path / "raw.csv"])["sha1"]
+    assert raw["sha1"] == provenance.file_fingerprint([tmp_path / "raw.csv"])["sha1"]
     assert raw["panel"]["series"] == 2
-    toy = manifest["models"]["toy"]
+    # Each versioned output: the version this run wrote and its file.
+    toy = manifest["artifacts"]["toy.model"]
     assert toy["version"] == manifest["run_id"] and toy["produced_in_run"] is True
     assert (tmp_path / toy["path"]).is_file()
-    assert toy["hyperparameters"] == {"depth": 3}
-    assert toy["holdout"]["score"] == 0.5
+    assert manifest["artifacts"][rm.MANIFEST_DATASET]["version"] == manifest["run_id"]
     assert set(manifest["outputs"]) == {"toy.model", "toy.best_params", "model_leaderboard"}
-    assert "toy holdout wape 0.5000 on 3 rows" in manifest["summary"]
-    assert any("Run summary: toy holdout wape" in r.message for r in caplog.records)
+    assert manifest["mlflow"] is None  # nothing registered
     assert manifest["libraries"]["kedro"] == kedro.__version__
+    assert any("Run manifest (success, 2024-01-01" in r.message for r in caplog.records)
 
 
 @DOTTED_NAMES
@@ -420,8 +386,32 @@ def test_hooks_record_a_failed_run(tmp_path):
     assert manifest["error"] == {"type": "RuntimeError", "message": "boom", "node": "fit"}
     assert manifest["nodes"][0]["status"] == "failed"
     assert manifest["pipelines"]["stages"]["modeling"]["status"] == "failed"
-    assert manifest["models"] == {}  # nothing saved, nothing on disk
-    assert manifest["summary"] == []
+    assert "toy.model" not in manifest["artifacts"]  # nothing saved, nothing on disk
+    assert manifest["outputs"] == []
+    assert manifest["inputs"]["raw"]["sha1"]
+
+
+@DOTTED_NAMES
+def test_a_registering_run_points_to_its_mlflow_run(tmp_path, caplog):
+    """The manifest keeps the pointer; the parameters and metrics are MLflow's, which is
+    tagged with the Kedro run in return."""
+    with caplog.at_level("INFO", logger="inventory_optimization.run_manifest"):
+        manifest, _ = _tiny_run(tmp_path, register=True)
+    pointer = manifest["mlflow"]
+    assert pointer["registered_model"] == pointer["experiment"] == "demand_forecaster_toy"
+    assert pointer["version"] == "1" and pointer["aliases"] == "champion"
+    assert pointer["tracking_uri"] == f"sqlite:///{tmp_path / 'mlruns.db'}"
+    assert not {"models", "features", "summary"} & set(manifest)
+
+    registry = ForecasterRegistry("toy", pointer["tracking_uri"], str(tmp_path / "mlartifacts"))
+    assert registry.versions()["run_id"].tolist() == [pointer["run_id"]]
+    run = registry._client().get_run(pointer["run_id"])
+    assert json.loads(run.data.params["toy.parameters"]) == {"depth": 3}
+    assert run.data.metrics["toy.score"] == 0.5
+    assert run.data.tags["kedro_run_id"] == manifest["run_id"]
+    artifacts = {a.path for a in registry._client().list_artifacts(pointer["run_id"])}
+    assert {"bundle", "model_leaderboard.csv"} <= artifacts
+    assert any(pointer["run_id"] in r.message for r in caplog.records)
 
 
 # --- the default run ---------------------------------------------------------------------------
@@ -446,7 +436,6 @@ def test_default_run_writes_the_run_manifest(default_run):
     manifest = _default_run_manifest(default_run)
     assert manifest["status"] == "success"
     assert manifest["env"] == "local" and manifest["dataset"] == "synthetic"
-    assert manifest["run_id"] == manifest["session_id"]
 
     stages = manifest["pipelines"]["stages"]
     assert set(STAGES) <= set(stages)
@@ -455,14 +444,14 @@ def test_default_run_writes_the_run_manifest(default_run):
         assert stages[name]["started_at"] < stages[name]["finished_at"]
     assert all(node["status"] == "completed" for node in manifest["nodes"])
 
-    assert manifest["parameters"]["cleaning"] == manifest["cleaning"]["configured"]
-    assert {"protocol", "inventory", "synthetic_data"} <= set(manifest["parameters"])
-    assert manifest["cleaning"]["applied"] == manifest["cleaning"]["configured"]
+    assert {"protocol", "inventory", "synthetic_data", "cleaning"} <= set(manifest["parameters"])
     metadata = json.loads(
         (default_run / "data" / "03_primary" / "synthetic" / "panel_metadata.json").read_text()
     )
-    assert manifest["source"]["rows"] == metadata["rows"] == manifest["data"]["rows"]
-    assert manifest["source"]["source_files"] == metadata["source_files"]
+    source = manifest["source"]
+    assert source["rows"] == metadata["rows"] and source["source_files"] == metadata["source_files"]
+    assert source["panel_version"] == metadata["panel_version"]
+    assert source["cleaning"] == manifest["parameters"]["cleaning"]
 
     inputs = manifest["inputs"]
     assert {"synthetic_sales", "stock_positions", "optuna_storage"} <= set(inputs)
@@ -472,19 +461,30 @@ def test_default_run_writes_the_run_manifest(default_run):
         assert re.fullmatch(r"[0-9a-f]{40}", entry["sha1"]) and entry["bytes"] > 0
 
     models = default_run / "data" / "06_models" / "synthetic"
+    artifacts = manifest["artifacts"]
     for model in MODELS:
-        entry = manifest["models"][model]
+        entry = artifacts[f"{model}.model"]
         assert entry["version"] == manifest["run_id"] and entry["produced_in_run"]
         assert (models / model / "model.pkl" / entry["version"] / "model.pkl").is_file()
         assert (
             entry["path"]
             == f"data/06_models/synthetic/{model}/model.pkl/{entry['version']}/model.pkl"
         )
-        assert isinstance(entry["hyperparameters"], dict)
-        assert entry["holdout"]["score"] > 0
-    assert manifest["models"]["ensemble"]["holdout"]["score"] > 0
-    assert manifest["features"]["transforms_version"] == manifest["run_id"]
-    assert manifest["features"]["features"] > 0
+    for name in ("feature_transforms", "forecaster_bundle", "model_card", "replenishment_plan"):
+        assert artifacts[name]["version"] == manifest["run_id"]
+
+    # The research run registers its bundle: the manifest points to the MLflow run, which
+    # holds the model parameters and the holdout metrics.
+    pointer = manifest["mlflow"]
+    registry = ForecasterRegistry(
+        "synthetic", f"sqlite:///{default_run / 'mlruns.db'}", str(default_run / "mlartifacts")
+    )
+    versions = registry.versions().set_index("version")
+    assert versions.loc[pointer["version"], "run_id"] == pointer["run_id"]
+    run = registry._client().get_run(pointer["run_id"])
+    assert run.data.tags["kedro_run_id"] == manifest["run_id"]
+    assert run.data.metrics["ensemble.score"] > 0
+    assert {f"{model}.parameters" for model in MODELS} <= set(run.data.params)
 
     assert manifest["libraries"]["kedro"] == kedro.__version__
     assert {"pandas", "numpy", "optuna"} <= set(manifest["libraries"])
@@ -495,4 +495,4 @@ def test_default_run_writes_the_run_manifest(default_run):
             ["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=default_run, check=False
         )
         assert known.returncode == 0
-    assert len(manifest["summary"]) == 3
+        assert run.data.tags["mlflow.source.git.commit"] == commit

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -319,6 +320,11 @@ class ForecasterRegistrationDataset(_RegistryDataset):
 
     def save(self, data: Any) -> None:
         self._registry.register(data)
+
+    def registered_run(self, tags: Mapping[str, str] | None = None) -> dict[str, str] | None:
+        """The MLflow run and version the latest save registered (the run manifest points to
+        it), with ``tags`` set on that run (the Kedro run id: MLflow points back)."""
+        return self._registry.newest(tags)
 
     def _exists(self) -> bool:
         return not self._registry.versions().empty

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -24,13 +26,12 @@ LIBRARIES = (
     "keras",
     "scipy",
 )
+PANEL_COLUMNS = ("series_id", "date", "demand")
 
 
 def data_fingerprint(panel: pd.DataFrame) -> dict:
     """Rows, date range and a hash of the keys and target: equal data, equal fingerprint."""
-    content = pd.util.hash_pandas_object(
-        panel[["series_id", "date", "demand"]], index=False
-    ).to_numpy()
+    content = pd.util.hash_pandas_object(panel[list(PANEL_COLUMNS)], index=False).to_numpy()
     return {
         "rows": int(len(panel)),
         "series": int(panel["series_id"].nunique()),
@@ -38,6 +39,41 @@ def data_fingerprint(panel: pd.DataFrame) -> dict:
         "last_date": str(pd.Timestamp(panel["date"].max()).date()),
         "sha1": hashlib.sha1(content.tobytes()).hexdigest(),
     }
+
+
+def file_fingerprint(paths: Iterable[Path]) -> dict[str, Any] | None:
+    """sha1 over the bytes of the files (a folder: every file in it, in path order)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file())
+        elif path.is_file():
+            files.append(path)
+    if not files:
+        return None
+    digest = hashlib.sha1()
+    size = 0
+    for path in files:
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            for chunk in iter(lambda handle=handle: handle.read(1 << 20), b""):
+                digest.update(chunk)
+                size += len(chunk)
+    return {"sha1": digest.hexdigest(), "bytes": size, "files": len(files)}
+
+
+def frame_fingerprint(data: Any) -> dict[str, Any]:
+    """Shape of a loaded table, plus ``data_fingerprint`` for a demand panel; a registered
+    forecaster bundle's registry version."""
+    if not isinstance(data, pd.DataFrame):
+        out = {"python_type": type(data).__name__}
+        if getattr(data, "registered_version", None):
+            out["registered_version"] = str(data.registered_version)
+        return out
+    out: dict[str, Any] = {"rows": len(data), "columns": data.shape[1]}
+    if all(column in data.columns for column in PANEL_COLUMNS) and len(data):
+        out["panel"] = data_fingerprint(data)
+    return out
 
 
 def library_versions() -> dict[str, str]:

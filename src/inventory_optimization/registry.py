@@ -240,6 +240,25 @@ class ForecasterRegistry:
         client.set_model_version_tag(self.name, str(version), "promoted_by_hand", "true")
         logger.info("%s: version %s is now the champion", self.name, version)
 
+    def newest(self, tags: Mapping[str, str] | None = None) -> dict[str, str] | None:
+        """The newest registered version and its MLflow run (the one a training run that just
+        registered made: one run per environment at a time); ``tags`` are set on that run."""
+        versions = self.versions()
+        if versions.empty:
+            return None
+        newest = versions.iloc[-1]
+        client = self._client()
+        for key, value in (tags or {}).items():
+            client.set_tag(newest["run_id"], key, value)
+        return {
+            "run_id": newest["run_id"],
+            "experiment": self.name,
+            "registered_model": self.name,
+            "version": newest["version"],
+            "aliases": newest["aliases"],
+            "tracking_uri": self.tracking_uri,
+        }
+
     def versions(self) -> pd.DataFrame:
         """Every registered version: number, aliases, metric, holdout score, trained until,
         the decision, the MLflow run."""

@@ -28,7 +28,7 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
-from .run_manifest import _unwrap, dataset_version, declared_versioned, is_versioned
+from .catalog_files import dataset_version, unwrap, versioned_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -103,18 +103,14 @@ def adopt_unversioned(path: Path | str) -> Path:
 
 def _versioned_dataset(catalog: Any, name: str) -> Any:
     """The catalog's dataset ``name`` if it is versioned and on the local file system."""
-    if name not in catalog or not declared_versioned(catalog, name):
-        return None
-    dataset = catalog.get(name)
-    if dataset is None or not is_versioned(dataset):
-        return None
-    if getattr(_unwrap(dataset), "_protocol", "file") not in ("file", "local"):
+    dataset = versioned_dataset(catalog, name)
+    if dataset is None or getattr(unwrap(dataset), "_protocol", "file") not in ("file", "local"):
         return None
     return dataset
 
 
 def _base_path(dataset: Any) -> Path:
-    return Path(str(_unwrap(dataset)._filepath))
+    return Path(str(unwrap(dataset)._filepath))
 
 
 class RetentionHooks:

@@ -1,10 +1,14 @@
-"""Run metadata: one ``run_manifest`` JSON per ``kedro run``, and a short summary in the log.
+"""Run metadata: one ``run_manifest`` JSON per ``kedro run``, its path at the end of the log.
 
-The manifest says what ran (environment, run id, pipelines and nodes with their timings,
-parameters), on what (data sources, a fingerprint of every input, the cleaning policies) and
-what came out (feature catalog version, the Kedro version of every versioned model artifact
-with its hyperparameters and holdout metrics, library versions, git commit). It is written
-after a successful run and after a failed one (``status: failed`` with the error).
+The manifest records what neither MLflow nor Kedro's session keeps: what ran (environment,
+run id, the command, pipelines and nodes with their timings and status, all parameters), on
+what (the data source and panel, the version, path and file hash of every input) and what
+came out (the Kedro version and path of every versioned dataset, library versions, the git
+commit). A run that registered a forecaster points to its MLflow run (``mlflow``: run id,
+experiment, registered version), which holds the model parameters, the CV and holdout
+metrics, the leaderboard, the model card and the feature catalog; the MLflow run is tagged
+with the Kedro run id in return. The manifest is written after a successful run and after a
+failed one (``status: failed`` with the error).
 
 The building blocks are pure functions; ``RunManifestHooks`` only collects what the run loads
 and saves, and calls them. Node hooks run in worker processes under ``ParallelRunner``, so
@@ -13,7 +17,6 @@ node timings are only recorded with the sequential and thread runners.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import platform
@@ -29,23 +32,25 @@ import numpy as np
 import pandas as pd
 from kedro.framework.hooks import hook_impl
 
-from .provenance import data_fingerprint, git_commit, git_dirty, library_versions
+from .catalog_files import (
+    dataset_paths,
+    dataset_version,
+    is_versioned,
+    layer,
+    unwrap,
+    versioned_dataset,
+)
+from .provenance import file_fingerprint, frame_fingerprint, git_commit, git_dirty, library_versions
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_DATASET = "run_manifest"
-MANIFEST_FORMAT = 1
-PANEL_COLUMNS = ("series_id", "date", "demand")
-# Small datasets whose content goes into the manifest or the summary when the run loads or
-# saves them; anything else is only fingerprinted (free inputs) or listed (outputs).
-CAPTURED = (
-    "panel_metadata",
-    "source_summary",
-    "model_leaderboard",
-    "ensemble_weights",
-    "model_card",
-    "feature_catalog",
-)
+MANIFEST_FORMAT = 2
+# The small datasets the manifest's source section is read from.
+SOURCE_DATASETS = ("panel_metadata", "source_summary")
+SOURCE_KEYS = ("source", "frequency", "unit", "raw_dir", "country", "keys", "source_files")
+PANEL_KEYS = ("rows", "series", "first_date", "last_date", "total_demand", "panel_version")
+PANEL_KEYS += ("cleaning", "quality")
 SELECTION_KEYS = (
     "tags",
     "node_names",
@@ -77,37 +82,6 @@ def plain(value: Any) -> Any:  # noqa: PLR0911 - one return per kind of value
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
-
-
-def file_fingerprint(paths: Iterable[Path]) -> dict[str, Any] | None:
-    """sha1 over the bytes of the files (a folder: every file in it, in path order)."""
-    files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*")) if p.is_file())
-        elif path.is_file():
-            files.append(path)
-    if not files:
-        return None
-    digest = hashlib.sha1()
-    size = 0
-    for path in files:
-        digest.update(path.name.encode())
-        with path.open("rb") as handle:
-            for chunk in iter(lambda handle=handle: handle.read(1 << 20), b""):
-                digest.update(chunk)
-                size += len(chunk)
-    return {"sha1": digest.hexdigest(), "bytes": size, "files": len(files)}
-
-
-def frame_fingerprint(data: Any) -> dict[str, Any]:
-    """Shape of a loaded table, plus ``provenance.data_fingerprint`` for a demand panel."""
-    if not isinstance(data, pd.DataFrame):
-        return {"python_type": type(data).__name__}
-    out: dict[str, Any] = {"rows": len(data), "columns": data.shape[1]}
-    if all(column in data.columns for column in PANEL_COLUMNS) and len(data):
-        out["panel"] = data_fingerprint(data)
-    return out
 
 
 def relative(path: Path | str, root: Path | None) -> str:
@@ -150,42 +124,34 @@ def stage_timings(
     interleave: the runner orders nodes by dependency, not by pipeline); ``node_seconds`` is
     the time spent in its own nodes.
     """
-    stages: dict[str, dict[str, Any]] = {}
+    by_stage: dict[str, list[Mapping[str, Any]]] = {}
     for record in nodes:
         for stage in membership.get(record["name"], ["other"]):
-            entry = stages.setdefault(
-                stage, {"nodes": 0, "completed": 0, "failed": 0, "starts": [], "ends": []}
-            )
-            entry["nodes"] += 1
-            if record.get("start") is not None:
-                entry["starts"].append(record["start"])
-            if record.get("end") is not None:
-                entry["ends"].append(record["end"])
-                entry.setdefault("node_seconds", 0.0)
-                entry["node_seconds"] += record["end"] - record["start"]
-            if record.get("status") == "completed":
-                entry["completed"] += 1
-            elif record.get("status") == "failed":
-                entry["failed"] += 1
+            by_stage.setdefault(stage, []).append(record)
     out = {}
-    for stage, entry in sorted(stages.items()):
-        starts, ends = entry.pop("starts"), entry.pop("ends")
-        if entry["failed"]:
+    for stage, records in sorted(by_stage.items()):
+        statuses = [record.get("status") for record in records]
+        starts = [r["start"] for r in records if r.get("start") is not None]
+        ended = [r for r in records if r.get("end") is not None]
+        if "failed" in statuses:
             status = "failed"
-        elif entry["completed"] == entry["nodes"]:
-            status = "completed"
-        elif starts:
-            status = "incomplete"
         else:
-            status = "not_started"
-        result: dict[str, Any] = {"status": status, **entry}
+            done = statuses.count("completed") == len(records)
+            status = "completed" if done else "incomplete" if starts else "not_started"
+        entry: dict[str, Any] = {
+            "status": status,
+            "nodes": len(records),
+            "completed": statuses.count("completed"),
+            "failed": statuses.count("failed"),
+        }
         if starts:
-            result["started_at"] = _iso(min(starts))
-        if ends:
-            result["finished_at"] = _iso(max(ends))
-            result["seconds"] = round(max(ends) - min(starts), 3)
-            result["node_seconds"] = round(entry["node_seconds"], 3)
-        out[stage] = result
+            entry["started_at"] = _iso(min(starts))
+        if ended:
+            end = max(r["end"] for r in ended)
+            entry["finished_at"] = _iso(end)
+            entry["seconds"] = round(end - min(starts), 3)
+            entry["node_seconds"] = round(sum(r["end"] - r["start"] for r in ended), 3)
+        out[stage] = entry
     return out
 
 
@@ -212,194 +178,43 @@ def node_records(
 def source_section(
     panel_metadata: Mapping[str, Any] | None, source_summary: Mapping[str, Any] | None
 ) -> dict[str, Any] | None:
-    """The data source: raw files with their row counts, and the panel's rows and dates."""
+    """The data source (raw files with their row counts) and, once cleaned, the panel: rows,
+    dates, version, the cleaning policies it was made with and its quality summary (they
+    differ from this run's parameters when an earlier run built the panel)."""
     meta = panel_metadata or source_summary
     if not meta:
         return None
-    keys = ("source", "frequency", "unit", "raw_dir", "country", "keys", "source_files")
-    out = {k: meta[k] for k in keys if k in meta}
-    if panel_metadata:
-        for k in ("rows", "series", "first_date", "last_date", "total_demand"):
-            if k in panel_metadata:
-                out[k] = panel_metadata[k]
-    if meta.get("notes"):
-        out["notes"] = meta["notes"]
-    return out
+    keys = SOURCE_KEYS + (PANEL_KEYS if panel_metadata else ()) + ("notes",)
+    return {k: meta[k] for k in keys if meta.get(k) not in (None, [])}
 
 
-def cleaning_section(
-    parameters: Mapping[str, Any] | None, panel_metadata: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """The cleaning policies: as configured for this run and as recorded with the panel
-    (they differ when the panel was built by an earlier run with other parameters)."""
-    out: dict[str, Any] = {"configured": (parameters or {}).get("cleaning")}
-    if panel_metadata:
-        out["applied"] = panel_metadata.get("cleaning")
-        if "quality" in panel_metadata:
-            out["quality"] = panel_metadata["quality"]
-    return out
-
-
-def feature_section(
-    catalog_fingerprint: Mapping[str, Any] | None,
-    n_features: int | None,
-    transforms: Mapping[str, Any] | None,
-) -> dict[str, Any] | None:
-    """Version of the features: the transforms' Kedro version and a hash of the catalog."""
-    if not catalog_fingerprint and not transforms:
-        return None
-    out: dict[str, Any] = {}
-    if catalog_fingerprint:
-        out["catalog_sha1"] = catalog_fingerprint["sha1"]
-    if n_features is not None:
-        out["features"] = int(n_features)
-    if transforms:
-        out["transforms_version"] = transforms.get("version")
-        out["transforms_path"] = transforms.get("path")
-    parts = [out.get("transforms_version"), (out.get("catalog_sha1") or "")[:12]]
-    out["version"] = "+".join(p for p in parts if p)
-    return out
-
-
-def leaderboard_rows(leaderboard: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
-    if leaderboard is None or leaderboard.empty or "model" not in leaderboard:
-        return {}
-    return {
-        str(row["model"]): plain({k: v for k, v in row.items() if k != "model"})
-        for row in leaderboard.to_dict(orient="records")
-    }
-
-
-def model_section(
-    versions: Mapping[str, Mapping[str, Any]],
-    best_params: Mapping[str, Any],
-    leaderboard: pd.DataFrame | None,
-    weights: Mapping[str, float] | None,
-    model_card: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Per model: the Kedro version of its artifact, hyperparameters and holdout metrics.
-
-    ``versions`` maps model name to ``{"version", "path", "produced_in_run"}``;
-    ``best_params`` model name to its tuned parameters.
-    """
-    metrics = leaderboard_rows(leaderboard)
-    card_models = (model_card or {}).get("models", {})
-    out: dict[str, Any] = {}
-    for model in sorted(set(versions) | set(best_params)):
-        entry: dict[str, Any] = dict(versions.get(model, {}))
-        if model in best_params:
-            entry["hyperparameters"] = plain(best_params[model])
-        elif model in card_models:
-            entry["hyperparameters"] = plain(card_models[model].get("parameters"))
-        if model in metrics:
-            entry["holdout"] = metrics[model]
-        if "best_trial" in card_models.get(model, {}):
-            entry["best_trial"] = card_models[model]["best_trial"]
-        if weights is not None and model in weights:
-            entry["ensemble_weight"] = weights[model]
-        out[model] = entry
-    if "ensemble" in metrics or weights:
-        out["ensemble"] = {"weights": plain(weights), "holdout": metrics.get("ensemble")}
-    return out
-
-
-def leaderboard_headline(leaderboard: pd.DataFrame) -> str | None:
-    rows = leaderboard_rows(leaderboard)
-    if not rows:
-        return None
-    metric = str(leaderboard["metric"].iloc[0]) if "metric" in leaderboard else "score"
-    score = "score" if "score" in leaderboard else metric
-    # The zero forecast is a floor scored for comparison, not a model the run produced.
-    models = leaderboard[leaderboard["model"] != "zero_forecast"]
-    best = (models if len(models) else leaderboard).sort_values(score).iloc[0]
-    head = rows.get("ensemble")
-    who = "ensemble" if head else str(best["model"])
-    head = head or rows[who]
-    line = f"{who} holdout {metric} {head[score]:.4f}"
-    if who != str(best["model"]):
-        line += f" (best single model {best['model']} {best[score]:.4f})"
-    if head.get("rows") is not None:
-        line += f" on {int(head['rows'])} rows"
-    return line
-
-
-def plan_headline(plan: pd.DataFrame) -> str | None:
-    if plan is None or "order_qty" not in plan:
-        return None
-    qty = plan["order_qty"].fillna(0)
-    line = f"replenishment plan {len(plan)} rows, {int((qty > 0).sum())} orders, {qty.sum():,.0f} units"
-    if "order_value" in plan:
-        line += f", value {plan['order_value'].fillna(0).sum():,.2f}"
-    return line
-
-
-def backtest_headline(backtest: pd.DataFrame) -> str | None:
-    if backtest is None or not {"policy", "series_id", "total_cost"} <= set(backtest.columns):
-        return None
-    total = backtest[backtest["series_id"].astype(str) == "ALL"].set_index("policy")
-    if "naive" not in total.index:
-        return None
-    candidates = total.drop(index=[p for p in ("naive", "oracle") if p in total.index])
-    if candidates.empty:
-        return None
-    policy = "ensemble" if "ensemble" in candidates.index else candidates["total_cost"].idxmin()
-    cost, naive = float(total.loc[policy, "total_cost"]), float(total.loc["naive", "total_cost"])
-    change = f" ({(cost / naive - 1):+.1%})" if naive else ""
-    line = f"backtest total cost {policy} {cost:,.0f} vs naive {naive:,.0f}{change}"
-    if "oracle" in total.index:
-        line += f", perfect foresight {float(total.loc['oracle', 'total_cost']):,.0f}"
-    return line
-
-
-def summary_lines(
-    leaderboard: pd.DataFrame | None = None,
-    plan: pd.DataFrame | None = None,
-    backtest: pd.DataFrame | None = None,
-) -> list[str]:
-    """A few lines for the end of the log, only for the tables this run produced."""
-    lines = [
-        leaderboard_headline(leaderboard) if leaderboard is not None else None,
-        plan_headline(plan) if plan is not None else None,
-        backtest_headline(backtest) if backtest is not None else None,
-    ]
-    return [line for line in lines if line]
+def mlflow_line(mlflow: Mapping[str, Any]) -> str:
+    """The log's pointer to the MLflow run: model, version, aliases and run id."""
+    aliases = f" ({mlflow['aliases']})" if mlflow.get("aliases") else ""
+    return (
+        f"{mlflow['registered_model']} version {mlflow['version']}{aliases}, run "
+        f"{mlflow['run_id']} in {mlflow['tracking_uri']}"
+    )
 
 
 def build_manifest(
-    *,
-    run_id: str,
-    status: str,
-    env: str | None,
-    dataset: str | None,
     run_params: Mapping[str, Any],
-    parameters: Mapping[str, Any] | None,
-    started_at: float,
-    finished_at: float,
+    status: str,
     nodes: list[Mapping[str, Any]],
     membership: Mapping[str, list[str]],
-    inputs: Mapping[str, Any],
-    outputs: Iterable[str],
-    source: Mapping[str, Any] | None,
-    panel: Mapping[str, Any] | None,
-    cleaning: Mapping[str, Any] | None,
-    features: Mapping[str, Any] | None,
-    models: Mapping[str, Any],
-    artifacts: Mapping[str, Any],
-    summary: list[str],
-    error: Mapping[str, Any] | None = None,
-    libraries: Mapping[str, str] | None = None,
-    commit: str | None = None,
-    extra: Mapping[str, Any] | None = None,
+    started_at: float,
+    finished_at: float,
+    **sections: Any,
 ) -> dict[str, Any]:
-    """The manifest, a plain JSON-safe dict."""
+    """The manifest, a plain JSON-safe dict: the run's id, status, selection, stage and node
+    timings, then ``sections`` as given (env, dataset, parameters, source, inputs, artifacts,
+    outputs, mlflow, error when there is one, git_commit, ...) and the library versions
+    (unless ``libraries`` is given)."""
     selection = {k: run_params.get(k) for k in SELECTION_KEYS if run_params.get(k)}
     manifest: dict[str, Any] = {
         "manifest_format": MANIFEST_FORMAT,
-        "run_id": run_id,
-        "session_id": run_id,
+        "run_id": run_params.get("run_id") or "",
         "status": status,
-        "env": env,
-        "dataset": dataset,
         "started_at": _iso(started_at),
         "finished_at": _iso(finished_at),
         "seconds": round(finished_at - started_at, 3),
@@ -410,26 +225,12 @@ def build_manifest(
             "stages": stage_timings(nodes, membership),
         },
         "nodes": node_records(nodes, membership),
-        "parameters": parameters,
         "runtime_params": run_params.get("runtime_params") or {},
-        "source": source,
-        "data": panel,
-        "inputs": inputs,
-        "cleaning": cleaning,
-        "features": features,
-        "models": models,
-        "artifacts": artifacts,
-        "outputs": sorted(outputs),
-        "summary": summary,
-        "libraries": dict(libraries) if libraries is not None else library_versions(),
+        **{k: v for k, v in sections.items() if k != "error" or v},
         "python": platform.python_version(),
         "kedro_version": run_params.get("kedro_version"),
-        "git_commit": commit if commit is not None else git_commit(),
     }
-    if error:
-        manifest["error"] = error
-    if extra:
-        manifest.update(extra)
+    manifest.setdefault("libraries", library_versions())
     return plain(manifest)
 
 
@@ -443,65 +244,6 @@ def runner_name(runner: Any) -> str | None:
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
-
-
-# --- access to the catalog's datasets --------------------------------------------------------
-
-
-def _unwrap(dataset: Any) -> Any:
-    return getattr(dataset, "_dataset", dataset)  # CachedDataset
-
-
-def is_versioned(dataset: Any) -> bool:
-    return getattr(_unwrap(dataset), "_version", None) is not None
-
-
-def declared_versioned(catalog: Any, name: str) -> bool:
-    """Whether the catalog declares ``name`` versioned, read from its configuration so that
-    datasets the run did not touch are not instantiated (plotly's import alone takes 1 s)."""
-    try:
-        config = catalog.config_resolver.resolve_pattern(name)
-    except Exception:  # noqa: BLE001 - a catalog without a config resolver
-        config = None
-    if config:
-        return bool(config.get("versioned"))
-    dataset = catalog.get(name) if name in catalog else None
-    return dataset is not None and is_versioned(dataset)
-
-
-def dataset_version(dataset: Any, saved: bool) -> str | None:
-    """The version this run saved, or else the one a load would read (the latest)."""
-    dataset = _unwrap(dataset)
-    try:
-        if saved:
-            return dataset.resolve_save_version()
-        return dataset.resolve_load_version()
-    except Exception:  # noqa: BLE001 - no version on disk yet
-        return None
-
-
-def dataset_paths(dataset: Any, version: str | None = None) -> list[Path]:
-    """Local files behind a dataset (the given version of a versioned one); [] if none."""
-    dataset = _unwrap(dataset)
-    if getattr(dataset, "_protocol", "file") not in ("file", "local"):
-        return []
-    if is_versioned(dataset):
-        if version is None:
-            return []
-        return [Path(str(dataset._get_versioned_path(version)))]
-    resolve = getattr(dataset, "_resolve", None)  # RawTableDataset: plain, gzipped or glob
-    if callable(resolve):
-        try:
-            return [Path(p) for p in resolve()]
-        except Exception:  # noqa: BLE001
-            return []
-    filepath = getattr(dataset, "_filepath", None)
-    return [Path(str(filepath))] if filepath else []
-
-
-def _layer(dataset: Any) -> str | None:
-    metadata = getattr(_unwrap(dataset), "metadata", None) or {}
-    return (metadata.get("kedro-viz") or {}).get("layer")
 
 
 # --- the hooks ------------------------------------------------------------------------------
@@ -527,12 +269,9 @@ class RunManifestHooks:
         self._run_outputs: set[str] = set()
         self._free_inputs: dict[str, dict[str, Any]] = {}
         self._captured: dict[str, Any] = {}
-        self._best_params: dict[str, Any] = {}
         self._saved: set[str] = set()
         self._loaded: set[str] = set()
-        self._panel: dict[str, Any] | None = None
-        self._summaries: dict[str, Any] = {}
-        self._failed_node: dict[str, Any] | None = None
+        self._failed_node: str | None = None
         self._overhead = 0.0
 
     # -- context -------------------------------------------------------------------------
@@ -576,31 +315,32 @@ class RunManifestHooks:
     def on_pipeline_error(self, error, run_params, pipeline, catalog) -> None:
         failure = {"type": type(error).__name__, "message": str(error)[:2000]}
         if self._failed_node:
-            failure["node"] = self._failed_node["node"]
+            failure["node"] = self._failed_node
         self._finish(run_params, catalog, status="failed", error=failure)
 
     # -- nodes ---------------------------------------------------------------------------
 
-    @hook_impl
-    def before_node_run(self, node) -> None:
+    def _node_event(self, node, status: str | None = None) -> None:
+        """A node started (no status) or ended (``completed`` or ``failed``)."""
         with self._lock:
             record = self._nodes.setdefault(node.name, {"name": node.name})
-            record["start"] = time.time()
+            record["end" if status else "start"] = time.time()
+            if status:
+                record["status"] = status
+            if status == "failed":
+                self._failed_node = node.name
+
+    @hook_impl
+    def before_node_run(self, node) -> None:
+        self._node_event(node)
 
     @hook_impl
     def after_node_run(self, node) -> None:
-        with self._lock:
-            record = self._nodes.setdefault(node.name, {"name": node.name})
-            record["end"] = time.time()
-            record["status"] = "completed"
+        self._node_event(node, "completed")
 
     @hook_impl
     def on_node_error(self, error, node) -> None:
-        with self._lock:
-            record = self._nodes.setdefault(node.name, {"name": node.name})
-            record["end"] = time.time()
-            record["status"] = "failed"
-            self._failed_node = {"node": node.name}
+        self._node_event(node, "failed")
 
     # -- datasets ------------------------------------------------------------------------
 
@@ -611,32 +351,18 @@ class RunManifestHooks:
         started = time.perf_counter()
         with self._lock:
             self._loaded.add(dataset_name)
-            self._capture(dataset_name, data)
+            if dataset_name in SOURCE_DATASETS:
+                self._captured.setdefault(dataset_name, data)
             if dataset_name in self._free_inputs:
                 self._free_inputs[dataset_name].update(frame_fingerprint(data))
         self._overhead += time.perf_counter() - started
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
-        started = time.perf_counter()
         with self._lock:
             self._saved.add(dataset_name)
-            self._capture(dataset_name, data)
-            if dataset_name == "model_leaderboard":
-                self._summaries["leaderboard"] = data
-            elif dataset_name == "replenishment_plan":
-                self._summaries["plan"] = data
-            elif dataset_name == "policy_backtest":
-                self._summaries["backtest"] = data
-        self._overhead += time.perf_counter() - started
-
-    def _capture(self, name: str, data: Any) -> None:
-        if name in CAPTURED:
-            self._captured[name] = data
-        elif name.endswith(".best_params") and isinstance(data, Mapping):
-            self._best_params[name.removesuffix(".best_params")] = data
-        elif name == "demand_panel" and self._panel is None and isinstance(data, pd.DataFrame):
-            self._panel = data_fingerprint(data)
+            if dataset_name in SOURCE_DATASETS:
+                self._captured[dataset_name] = data
 
     # -- the manifest --------------------------------------------------------------------
 
@@ -655,7 +381,7 @@ class RunManifestHooks:
         dataset = catalog.get(name) if name in catalog else None
         if dataset is None:
             return {"type": "MemoryDataset"}
-        out: dict[str, Any] = {"type": type(_unwrap(dataset)).__name__}
+        out: dict[str, Any] = {"type": type(unwrap(dataset)).__name__}
         version = dataset_version(dataset, saved) if is_versioned(dataset) else None
         if is_versioned(dataset):
             out["version"] = version
@@ -668,18 +394,18 @@ class RunManifestHooks:
                 out.update(fingerprint)
             else:
                 out["missing"] = True
-        elif getattr(_unwrap(dataset), "_filepath", None) and not is_versioned(dataset):
-            out["path"] = relative(_unwrap(dataset)._filepath, self._project_path)
+        elif getattr(unwrap(dataset), "_filepath", None) and not is_versioned(dataset):
+            out["path"] = relative(unwrap(dataset)._filepath, self._project_path)
             out["missing"] = True  # e.g. a raw file not downloaded yet
         return out
 
-    def _artifact(self, catalog, name: str) -> dict[str, Any] | None:
-        if name not in catalog or not declared_versioned(catalog, name):
+    def _artifact(self, catalog, name: str, saved: bool | None = None) -> dict[str, Any] | None:
+        """Kedro version and path of a versioned dataset: the one this run saved, else the
+        latest on disk (``produced_in_run: false``); None when unversioned or absent."""
+        dataset = versioned_dataset(catalog, name)
+        if dataset is None:
             return None
-        dataset = catalog.get(name)
-        if dataset is None or not is_versioned(dataset):
-            return None
-        saved = name in self._saved
+        saved = name in self._saved if saved is None else saved
         version = dataset_version(dataset, saved)
         if version is None:
             return None
@@ -713,15 +439,28 @@ class RunManifestHooks:
             pass
         return {n for n in names if not n.startswith("params:") and n != "parameters"}
 
+    def _mlflow(self, catalog, run_id: str, commit: str) -> dict[str, Any] | None:
+        """The MLflow run a dataset of this run registered (``registered_run``, the
+        forecaster registration), tagged with this run's id and commit."""
+        tags = {"kedro_run_id": run_id}
+        if commit != "unknown":
+            tags["mlflow.source.git.commit"] = commit
+        for name in sorted(n for n in self._saved if n in catalog):
+            registered_run = getattr(unwrap(catalog.get(name)), "registered_run", None)
+            if callable(registered_run):
+                try:
+                    return registered_run(tags)
+                except Exception:  # noqa: BLE001 - the manifest is written without it
+                    logger.warning("Run manifest: no MLflow run found for %s", name, exc_info=True)
+        return None
+
     def _finish(self, run_params, catalog, status: str, error=None) -> None:
         started = time.perf_counter()
         try:
-            manifest, summary = self._manifest(run_params, catalog, status, error)
+            manifest = self._manifest(run_params, catalog, status, error)
         except Exception:  # a manifest failure must not fail the run
             logger.warning("Run manifest could not be built", exc_info=True)
             return
-        for line in summary:
-            logger.info("Run summary: %s", line)
         if MANIFEST_DATASET not in catalog:
             logger.warning("No '%s' entry in the catalog: manifest not written", MANIFEST_DATASET)
             return
@@ -732,19 +471,14 @@ class RunManifestHooks:
         except Exception:  # noqa: BLE001
             logger.warning("Run manifest could not be written", exc_info=True)
             return
-        where = (manifest["artifacts"].get(MANIFEST_DATASET) or {}).get("path")
-        logger.info(
-            "Run manifest (%s, %s): %s (%.2f s to collect)",
-            status,
-            manifest["run_id"],
-            where or MANIFEST_DATASET,
-            overhead,
-        )
+        where = manifest["artifacts"][MANIFEST_DATASET]["path"] or MANIFEST_DATASET
+        logger.info("Run manifest (%s, %s): %s", status, manifest["run_id"], where)
+        if manifest["mlflow"]:
+            logger.info("MLflow run of this run: %s", mlflow_line(manifest["mlflow"]))
 
     def _manifest(self, run_params, catalog, status, error):
         finished = time.time()
         run_id = run_params.get("run_id") or ""
-        known = {n for n in self._registered_datasets() if n in catalog}
         if status == "success" and not any("start" in r for r in self._nodes.values()):
             # ParallelRunner: node and dataset hooks ran in worker processes, unseen here;
             # a successful run ran every node and saved every output of its pipeline.
@@ -756,7 +490,7 @@ class RunManifestHooks:
         inputs = dict(self._free_inputs)
         for name in sorted(self._saved):
             dataset = catalog.get(name) if name in catalog else None
-            if dataset is not None and _layer(dataset) == "raw":
+            if dataset is not None and layer(dataset) == "raw":
                 inputs[name] = {**self._describe(catalog, name, saved=True), "generated": True}
         # An input absent before the run and present after it (the Optuna study store of a
         # first run) is described as the run left it.
@@ -766,115 +500,53 @@ class RunManifestHooks:
                 if not after.get("missing"):
                     inputs[name] = {**after, "created_in_run": True}
 
-        # Versioned artifacts (models, transforms, weights, card, the manifest itself).
+        # Versioned datasets (models, transforms, tables, the manifest itself).
+        known = {n for n in self._registered_datasets() if n in catalog}
         artifacts = {}
         for name in sorted(known - {MANIFEST_DATASET}):
             entry = self._artifact(catalog, name)
             if entry is not None:
                 artifacts[name] = entry
-        artifacts[MANIFEST_DATASET] = self._manifest_entry(catalog, run_id)
-
-        # Models: artifacts named '<model>.model'.
-        versions = {
-            name.removesuffix(".model"): entry
-            for name, entry in artifacts.items()
-            if name.endswith(".model")
+        artifacts[MANIFEST_DATASET] = self._artifact(catalog, MANIFEST_DATASET, saved=True) or {
+            "version": None,
+            "path": None,
+            "produced_in_run": True,
         }
-        best_params = dict(self._best_params)
-        for model in versions:
-            if model not in best_params:
-                loaded = self._load(catalog, f"{model}.best_params")
-                if isinstance(loaded, Mapping):
-                    best_params[model] = loaded
-        leaderboard = self._load(catalog, "model_leaderboard")
-        weights = self._load(catalog, "ensemble_weights")
-        card = self._load(catalog, "model_card")
-        models = model_section(
-            versions,
-            best_params,
-            leaderboard if isinstance(leaderboard, pd.DataFrame) else None,
-            weights if isinstance(weights, Mapping) else None,
-            card if isinstance(card, Mapping) else None,
-        )
-        for key in ("model_card", "ensemble_weights"):
-            if key in artifacts:
-                models.setdefault("ensemble", {})[f"{key}_version"] = artifacts[key]["version"]
 
-        # Features: the transforms' version and the catalog's hash.
-        catalog_file = (
-            self._describe(catalog, "feature_catalog", saved=True)
-            if "feature_catalog" in catalog
-            else {}
-        )
-        feature_table = self._load(catalog, "feature_catalog") if "sha1" in catalog_file else None
-        features = feature_section(
-            catalog_file if "sha1" in catalog_file else None,
-            len(feature_table) if isinstance(feature_table, pd.DataFrame) else None,
-            artifacts.get("feature_transforms"),
-        )
-        if features is not None:
-            features["produced_in_run"] = "feature_catalog" in self._saved
-
-        panel_metadata = self._load(catalog, "panel_metadata")
-        source_summary = self._load(catalog, "source_summary")
+        found = {name: self._load(catalog, name) for name in SOURCE_DATASETS}
         source = source_section(
-            panel_metadata if isinstance(panel_metadata, Mapping) else None,
-            source_summary if isinstance(source_summary, Mapping) else None,
+            *(found[n] if isinstance(found[n], Mapping) else None for n in SOURCE_DATASETS)
         )
         if source is not None:
-            source["produced_in_run"] = bool({"panel_metadata", "source_summary"} & self._saved)
+            source["produced_in_run"] = bool(set(SOURCE_DATASETS) & self._saved)
 
-        summary = summary_lines(
-            self._summaries.get("leaderboard"),
-            self._summaries.get("plan"),
-            self._summaries.get("backtest"),
-        )
+        commit = git_commit(self._project_path)
+        mlflow = self._mlflow(catalog, run_id, commit)
         persisted = {
             n
             for n in self._saved
-            if n in catalog and type(_unwrap(catalog.get(n))).__name__ != "MemoryDataset"
+            if n in catalog and type(unwrap(catalog.get(n))).__name__ != "MemoryDataset"
         }
         manifest = build_manifest(
-            run_id=run_id,
-            status=status,
+            {**run_params, "run_id": run_id},
+            status,
+            list(self._nodes.values()),
+            self._membership,
+            self._started,
+            finished,
+            error=error,
+            command=" ".join(["kedro", *sys.argv[1:]])
+            if Path(sys.argv[0]).name == "kedro"
+            else None,
             env=self._context_env or run_params.get("env"),
             dataset=self._dataset,
-            run_params=run_params,
             parameters=self._parameters,
-            started_at=self._started,
-            finished_at=finished,
-            nodes=list(self._nodes.values()),
-            membership=self._membership,
-            inputs=inputs,
-            outputs=persisted,
             source=source,
-            panel=self._panel,
-            cleaning=cleaning_section(
-                self._parameters, panel_metadata if isinstance(panel_metadata, Mapping) else None
-            ),
-            features=features,
-            models=models,
+            inputs=inputs,
             artifacts=artifacts,
-            summary=summary,
-            error=error,
-            commit=git_commit(self._project_path),
-            extra={
-                "git_dirty": git_dirty(self._project_path),
-                "command": " ".join(["kedro", *sys.argv[1:]])
-                if Path(sys.argv[0]).name == "kedro"
-                else None,
-            },
+            outputs=sorted(persisted),
+            mlflow=mlflow,
+            git_commit=commit,
+            git_dirty=git_dirty(self._project_path),
         )
-        return manifest, summary
-
-    def _manifest_entry(self, catalog, run_id: str) -> dict[str, Any]:
-        dataset = catalog.get(MANIFEST_DATASET) if MANIFEST_DATASET in catalog else None
-        if dataset is None:
-            return {"version": None, "path": None, "produced_in_run": True}
-        version = dataset_version(dataset, saved=True) if is_versioned(dataset) else None
-        paths = dataset_paths(dataset, version)
-        return {
-            "version": version,
-            "path": relative(paths[0], self._project_path) if paths else None,
-            "produced_in_run": True,
-        }
+        return manifest
