@@ -72,9 +72,9 @@ def inventory_optimization_daily():
     def ingest_sales():
         _run_kedro_node(node_names=["ingest_sales"])
 
-    @task(task_id="positions-from-stock")
-    def positions_from_stock():
-        _run_kedro_node(node_names=["positions_from_stock"])
+    @task(task_id="absorb-landed-sales")
+    def absorb_landed_sales():
+        _run_kedro_node(node_names=["absorb_landed_sales"])
 
     @task(task_id="clean-demand-panel")
     def clean_demand_panel():
@@ -100,24 +100,35 @@ def inventory_optimization_daily():
     def forecast_from_bundle():
         _run_kedro_node(node_names=["forecast_from_bundle"])
 
+    @task(task_id="resolve-positions")
+    def resolve_positions():
+        _run_kedro_node(node_names=["resolve_positions"])
+
     @task(task_id="plan-replenishment")
     def plan_replenishment():
         _run_kedro_node(node_names=["plan_replenishment"])
 
+    @task(task_id="daily-report")
+    def daily_report():
+        _run_kedro_node(node_names=["daily_report"])
+
     tasks = {
         "generate-demand-data": generate_demand_data(),
         "ingest-sales": ingest_sales(),
-        "positions-from-stock": positions_from_stock(),
+        "absorb-landed-sales": absorb_landed_sales(),
         "clean-demand-panel": clean_demand_panel(),
         "monitor-forecasts": monitor_forecasts(),
         "report-data-quality": report_data_quality(),
         "describe-panel": describe_panel(),
         "build-item-parameters": build_item_parameters(),
         "forecast-from-bundle": forecast_from_bundle(),
+        "resolve-positions": resolve_positions(),
         "plan-replenishment": plan_replenishment(),
+        "daily-report": daily_report(),
     }
     tasks["generate-demand-data"] >> tasks["ingest-sales"]
-    tasks["generate-demand-data"] >> tasks["positions-from-stock"]
+    tasks["ingest-sales"] >> tasks["absorb-landed-sales"]
+    tasks["absorb-landed-sales"] >> tasks["clean-demand-panel"]
     tasks["ingest-sales"] >> tasks["clean-demand-panel"]
     tasks["clean-demand-panel"] >> tasks["monitor-forecasts"]
     tasks["clean-demand-panel"] >> tasks["report-data-quality"]
@@ -130,10 +141,17 @@ def inventory_optimization_daily():
     tasks["clean-demand-panel"] >> tasks["forecast-from-bundle"]
     tasks["describe-panel"] >> tasks["forecast-from-bundle"]
     tasks["ingest-sales"] >> tasks["forecast-from-bundle"]
+    tasks["describe-panel"] >> tasks["resolve-positions"]
+    tasks["forecast-from-bundle"] >> tasks["resolve-positions"]
+    tasks["generate-demand-data"] >> tasks["resolve-positions"]
     tasks["build-item-parameters"] >> tasks["plan-replenishment"]
     tasks["describe-panel"] >> tasks["plan-replenishment"]
     tasks["forecast-from-bundle"] >> tasks["plan-replenishment"]
-    tasks["positions-from-stock"] >> tasks["plan-replenishment"]
+    tasks["resolve-positions"] >> tasks["plan-replenishment"]
+    tasks["describe-panel"] >> tasks["daily-report"]
+    tasks["forecast-from-bundle"] >> tasks["daily-report"]
+    tasks["monitor-forecasts"] >> tasks["daily-report"]
+    tasks["plan-replenishment"] >> tasks["daily-report"]
 
 
 inventory_optimization_daily()

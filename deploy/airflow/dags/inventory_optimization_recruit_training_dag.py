@@ -68,6 +68,10 @@ def inventory_optimization_recruit_training():
     def ingest_sales():
         _run_kedro_node(node_names=["ingest_sales"])
 
+    @task(task_id="absorb-landed-sales")
+    def absorb_landed_sales():
+        _run_kedro_node(node_names=["absorb_landed_sales"])
+
     @task(task_id="clean-demand-panel")
     def clean_demand_panel():
         _run_kedro_node(node_names=["clean_demand_panel"])
@@ -154,6 +158,7 @@ def inventory_optimization_recruit_training():
 
     tasks = {
         "ingest-sales": ingest_sales(),
+        "absorb-landed-sales": absorb_landed_sales(),
         "clean-demand-panel": clean_demand_panel(),
         "report-data-quality": report_data_quality(),
         "describe-panel": describe_panel(),
@@ -176,6 +181,8 @@ def inventory_optimization_recruit_training():
         "model-card": model_card(),
         "decide-champion": decide_champion(),
     }
+    tasks["ingest-sales"] >> tasks["absorb-landed-sales"]
+    tasks["absorb-landed-sales"] >> tasks["clean-demand-panel"]
     tasks["ingest-sales"] >> tasks["clean-demand-panel"]
     tasks["clean-demand-panel"] >> tasks["report-data-quality"]
     tasks["clean-demand-panel"] >> tasks["describe-panel"]
