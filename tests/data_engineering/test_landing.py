@@ -275,3 +275,24 @@ def test_a_new_series_is_named_like_the_panels_ids():
         _absorb({"new.csv": file}, panel=panel, accept_new_series=True)
     with pytest.raises(DataValidationError, match=r"series the panel does not have \('S09 / I001'"):
         _absorb({"new.csv": file}, panel=panel)
+
+
+def test_a_landed_day_the_source_closes_is_closed_as_the_adapter_would_have_it():
+    # An annual closure of the source (as the built-in data's Dec 25) and a file's own
+    # is_open 0 close a landed period with no sale; a sale proves the period open.
+    summary = SourceSummary(
+        **{**SUMMARY.to_dict(), "inferred": {"closures": {"annual": ["01-11"]}}}
+    )
+    files = {
+        "day_11.csv": _csv(
+            "store_id,item_id,date,demand\nS01,I001,2024-01-11,0\nS02,I001,2024-01-11,3"
+        ),
+        "day_12.csv": _csv(
+            "store_id,item_id,date,demand,is_open\nS01,I001,2024-01-12,0,0\nS02,I001,2024-01-12,0,1"
+        ),
+    }
+    state, _ = absorb_landing(files, LandedSales(), _raw_panel(), summary, today=TODAY)
+    panel, _ = upsert_landed(_raw_panel(), state, summary)
+    landed = panel[panel[DATE] >= "2024-01-11"].set_index([SERIES_ID, DATE])
+    assert landed[IS_CLOSED].tolist() == [True, True, False, False]
+    assert landed["is_open"].tolist() == [0.0, 0.0, 1.0, 1.0]

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .cleaning import complete_calendar
+from .closures import closed_mask
 from .contract import DATE, DEMAND, FLAGS, IS_CLOSED, IS_OBSERVED, SERIES_ID, SourceSummary
 from .periods import Frequency
 from .validation import (
@@ -460,5 +461,20 @@ def _new_dates(
             out[column] = given
             report.left_missing.append(column)
     out[IS_OBSERVED] = True
-    out[IS_CLOSED] = False
+    out[IS_CLOSED] = _closed(out, summary)
+    if IS_OPEN in out.columns:
+        out[IS_OPEN] = out[IS_OPEN].where(~out[IS_CLOSED], 0.0)
     return out.astype({c: raw_panel[c].dtype for c in keys}, errors="ignore")
+
+
+def _closed(rows: pd.DataFrame, summary: SourceSummary) -> np.ndarray:
+    """New landed periods that are closed, as the adapter would have said: the file's own
+    ``is_open`` of 0, or the source's closures after the data's end (``inferred['closures']``:
+    annual days, declared dates); a nonzero sale proves the period open."""
+    closed = (
+        rows[IS_OPEN].eq(0).to_numpy() if IS_OPEN in rows.columns else np.zeros(len(rows), bool)
+    )
+    closures = (summary.inferred or {}).get("closures")
+    if closures:
+        closed = closed | closed_mask(rows[SERIES_ID], rows[DATE], summary.frequency, closures)
+    return closed & (rows[DEMAND].fillna(0).to_numpy() == 0)
