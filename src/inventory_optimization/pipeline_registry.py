@@ -33,6 +33,11 @@ DAILY_FORECAST = "daily_forecast"
 _environment_source = DEFAULT_SOURCE
 
 
+def current_source() -> str:
+    """The source kind the registry builds the pipelines of now."""
+    return _environment_source
+
+
 def use_source(kind: str) -> bool:
     """Register the pipelines of ``kind`` from now on; True when that changes the registry.
 

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -79,7 +80,8 @@ class DailyProject:
         from .pipeline_registry import create_pipelines
         from .sources.registry import source_for
 
-        source = source_for(project_context(self).params["data_source"]["kind"])
+        with project_context(self) as context:
+            source = source_for(context.params["data_source"]["kind"])
         generator = source.generator.__name__ if source.generator else None
         return [n.name for n in create_pipelines(source)["daily"].nodes if n.name != generator]
 
@@ -232,16 +234,28 @@ def _nested(params: Mapping[str, Any]) -> dict[str, Any]:
     return nested
 
 
+@contextmanager
 def project_context(project: DailyProject):
-    """The project's Kedro context (catalog and parameters) in this process."""
+    """The project's Kedro context (catalog and parameters) in this process; the pipeline
+    registry is pointed back at the source it had before (a context of another environment
+    re-registers the pipelines for its source, process-wide)."""
+    from kedro.framework.project import pipelines
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
+    from . import pipeline_registry
+
+    previous = pipeline_registry.current_source()
     bootstrap_project(project.path)
     session = KedroSession.create(
         project_path=project.path, env=project.env, runtime_params=_nested(project.params)
     )
-    return session.load_context()
+    try:
+        yield session.load_context()
+    finally:
+        session.close()
+        if pipeline_registry.use_source(previous):
+            pipelines.configure(pipeline_registry.__name__)
 
 
 def raw_panel_of(project: DailyProject) -> tuple[pd.DataFrame, list[str], str]:
@@ -249,10 +263,10 @@ def raw_panel_of(project: DailyProject) -> tuple[pd.DataFrame, list[str], str]:
     its key columns and frequency (the sales a replay delivers day by day)."""
     from .sources.registry import source_for
 
-    context = project_context(project)
-    data_source = context.params["data_source"]
-    source = source_for(data_source["kind"])
-    tables = {name: context.catalog.load(entry) for name, entry in source.raw_inputs.items()}
+    with project_context(project) as context:
+        data_source = context.params["data_source"]
+        source = source_for(data_source["kind"])
+        tables = {name: context.catalog.load(entry) for name, entry in source.raw_inputs.items()}
     panel, _, summary = source.build_panel(tables, data_source)
     return panel, list(summary.keys), summary.frequency
 
@@ -306,11 +320,11 @@ def replay_and_compare(project: DailyProject, raw_panel: pd.DataFrame, n_days: i
     from .inventory.backtest import starting_stock
     from .inventory.items import settings_in_periods
 
-    context = project_context(project)
-    params = context.params
-    bundle: ForecasterBundle = context.catalog.load("champion_bundle")
-    attributes = context.catalog.load("series_attributes")
-    summary = context.catalog.load("source_summary")
+    with project_context(project) as context:
+        params = context.params
+        bundle: ForecasterBundle = context.catalog.load("champion_bundle")
+        attributes = context.catalog.load("series_attributes")
+        summary = context.catalog.load("source_summary")
     frequency = Frequency.of(summary["frequency"])
     keys = list(summary["keys"])
     raw_panel = raw_panel.assign(**{SERIES_ID: raw_panel[SERIES_ID].astype(str)})
