@@ -99,7 +99,9 @@ def _registry(env: str | None):
     with KedroSession.create(project_path=project, env=env) as session:
         settings = session.load_context().config_loader["globals"]
     return ForecasterRegistry(
-        settings["dataset"], settings["mlflow_tracking_uri"], settings["mlflow_artifact_root"]
+        settings["dataset"],
+        f"sqlite:///{project / settings['mlflow_store']}",
+        str(project / settings["mlflow_artifact_root"]),
     )
 
 

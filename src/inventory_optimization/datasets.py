@@ -266,18 +266,27 @@ class ForecasterBundleDataset(PickleDataset):
 
 
 class _RegistryDataset(AbstractDataset):
-    """A view of the dataset's registered forecaster in the project's MLflow store."""
+    """A view of the dataset's registered forecaster in the project's MLflow store.
 
-    def __init__(
+    ``filepath`` is the SQLite store and ``path`` the artifacts folder: under those names
+    Kedro makes relative paths the project's (a notebook or a replay running elsewhere
+    finds the same store). ``tracking_uri`` (another backend) and ``artifact_root`` win when
+    given."""
+
+    def __init__(  # noqa: PLR0913 - the store's two spellings
         self,
         dataset: str,
-        tracking_uri: str = "sqlite:///mlruns.db",
-        artifact_root: str = "mlartifacts",
+        filepath: str = "mlruns.db",
+        path: str = "mlartifacts",
+        tracking_uri: str | None = None,
+        artifact_root: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         from .registry import ForecasterRegistry
 
-        self._registry = ForecasterRegistry(dataset, tracking_uri, artifact_root)
+        self._registry = ForecasterRegistry(
+            dataset, tracking_uri or f"sqlite:///{filepath}", artifact_root or path
+        )
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:

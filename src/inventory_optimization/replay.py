@@ -32,7 +32,7 @@ import pandas as pd
 
 from .inventory.walk_forward import WalkForward, walk_forward
 from .models.bundle import ForecasterBundle
-from .panel.contract import DATE, DEMAND, FLAGS, SERIES_ID
+from .panel.contract import DATE, DEMAND, FLAGS, IS_OBSERVED, SERIES_ID
 from .panel.periods import Frequency
 from .panel.quality import data_quality_report
 from .pipelines.data_engineering.nodes import clean_demand_panel, describe_panel
@@ -149,7 +149,8 @@ def replay_daily_operation(
 
     def plan_for(t: int, positions: pd.DataFrame) -> pd.DataFrame:
         if t > 0:
-            sold = raw_panel[raw_panel[DATE] == days[t - 1]]
+            # What a store system records: the day's lines, not the grid's unobserved gaps.
+            sold = raw_panel[(raw_panel[DATE] == days[t - 1]) & raw_panel[IS_OBSERVED]]
             landing_rows(sold, keys).to_parquet(
                 landing / f"sales_{days[t - 1].date()}.parquet", index=False
             )

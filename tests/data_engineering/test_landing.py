@@ -296,3 +296,16 @@ def test_a_landed_day_the_source_closes_is_closed_as_the_adapter_would_have_it()
     landed = panel[panel[DATE] >= "2024-01-11"].set_index([SERIES_ID, DATE])
     assert landed[IS_CLOSED].tolist() == [True, True, False, False]
     assert landed["is_open"].tolist() == [0.0, 0.0, 1.0, 1.0]
+
+
+def test_a_series_with_no_line_on_a_closed_landed_day_is_closed_too():
+    summary = SourceSummary(
+        **{**SUMMARY.to_dict(), "inferred": {"closures": {"annual": ["01-11"]}}}
+    )
+    files = {"day_11.csv": _csv("store_id,item_id,date,demand\nS01,I001,2024-01-11,5")}
+    state, _ = absorb_landing(files, LandedSales(), _raw_panel(), summary, today=TODAY)
+    panel, _ = upsert_landed(_raw_panel(), state, summary)
+    day = panel[panel[DATE] == "2024-01-11"].set_index(SERIES_ID)
+    # S01 sold: open; S02 sent no line on the closure day: closed with zero demand, not a gap.
+    assert day[IS_CLOSED].tolist() == [False, True]
+    assert day[DEMAND].tolist() == [5.0, 0.0]

@@ -426,6 +426,14 @@ def upsert_landed(
         )
         panel[IS_OBSERVED] = panel.pop("_observed").fillna(False).astype(bool)
         panel[IS_CLOSED] = panel[IS_CLOSED].fillna(False).astype(bool)
+        # Periods the completion added (no line landed): the source's closures close them,
+        # as the adapter does on its grid.
+        closures = (summary.inferred or {}).get("closures")
+        added = (panel[DATE] > raw_panel[DATE].max()) & ~panel[IS_OBSERVED]
+        if closures and added.any():
+            shut = added & closed_mask(panel[SERIES_ID], panel[DATE], summary.frequency, closures)
+            panel.loc[shut, IS_CLOSED] = True
+            panel.loc[shut, DEMAND] = 0.0
     panel = panel.sort_values([SERIES_ID, DATE], kind="stable").reset_index(drop=True)
     at_end = panel[panel[DATE] == panel[DATE].max()]
     report.unobserved_at_end = (int((~at_end[IS_OBSERVED]).sum()), int(len(at_end)))
