@@ -309,3 +309,23 @@ def test_a_series_with_no_line_on_a_closed_landed_day_is_closed_too():
     # S01 sold: open; S02 sent no line on the closure day: closed with zero demand, not a gap.
     assert day[IS_CLOSED].tolist() == [False, True]
     assert day[DEMAND].tolist() == [5.0, 0.0]
+
+
+def test_a_landed_price_carries_to_later_landed_days_and_survives_a_demand_only_correction():
+    day_11 = _csv(
+        "store_id,item_id,date,demand,price\nS01,I001,2024-01-11,7,2.5\nS02,I001,2024-01-11,4,3.5"
+    )
+    day_12 = _csv("store_id,item_id,date,demand\nS01,I001,2024-01-12,6\nS02,I001,2024-01-12,5")
+    state, _ = _absorb({"a_day_11.csv": day_11})
+    state, _ = _absorb({"a_day_11.csv": day_11, "b_day_12.csv": day_12}, state)
+    fix = _csv("store_id,item_id,date,demand\nS01,I001,2024-01-11,8")
+    state, report = _absorb(
+        {"a_day_11.csv": day_11, "b_day_12.csv": day_12, "c_fix.csv": fix}, state
+    )
+    assert (report.files_read, report.corrected) == (1, 1)
+    panel, _ = upsert_landed(_raw_panel(), state, SUMMARY)
+    landed = panel[panel[DATE] >= "2024-01-11"].set_index([SERIES_ID, DATE])
+    # The export's last price is 2.0 / 3.0: the landed 2.5 / 3.5 carry to day 12 and stay on
+    # day 11 after S01's demand-only correction.
+    assert landed["price"].tolist() == [2.5, 2.5, 3.5, 3.5]
+    assert landed[DEMAND].tolist() == [8.0, 6.0, 4.0, 5.0]

@@ -367,12 +367,29 @@ def absorb_landing(
     )
     report.dates = (incoming[DATE].min(), incoming[DATE].max())
     report.new_series = sorted(set(incoming[SERIES_ID]) - set(lookup[SERIES_ID]))
+    incoming = _over_earlier(incoming, state.rows)
     kept = state.rows.merge(incoming[[SERIES_ID, DATE]], how="left", indicator=True)
     kept = state.rows[(kept["_merge"] == "left_only").to_numpy()]
     rows = pd.concat([kept, incoming], ignore_index=True) if len(kept) else incoming
     rows = rows.sort_values([SERIES_ID, DATE], kind="stable").reset_index(drop=True)
     files_table = pd.concat([state.files, pd.DataFrame(manifest)], ignore_index=True)
     return LandedSales(rows=rows, files=files_table[list(MANIFEST_COLUMNS)]), report
+
+
+def _over_earlier(incoming: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFrame:
+    """Incoming rows over the landed rows they correct: what a correction leaves out (a
+    demand-only file) keeps the value an earlier file landed for that (series, date)."""
+    if earlier.empty:
+        return incoming
+    columns = [c for c in earlier.columns if c not in (SERIES_ID, DATE, FILE, ABSORBED_AT)]
+    incoming = incoming.reindex(columns=list(dict.fromkeys([*incoming.columns, *columns])))
+    keys = pd.MultiIndex.from_frame(incoming[[SERIES_ID, DATE]])
+    before = earlier.set_index([SERIES_ID, DATE])[columns].reindex(keys)
+    for column in columns:
+        incoming[column] = incoming[column].where(
+            incoming[column].notna(), before[column].to_numpy()
+        )
+    return incoming
 
 
 def _static_like(raw_panel: pd.DataFrame, columns: list[str]) -> list[str]:
@@ -450,7 +467,9 @@ def _new_dates(
     others = [c for c in raw_panel.columns if c not in {SERIES_ID, DATE, DEMAND, *keys, *FLAGS}]
     last = raw_panel.sort_values(DATE, kind="stable").groupby(SERIES_ID, sort=False).last()
     carry = set(summary.known_covariates) | set(_static_like(raw_panel, others))
-    out = fresh.copy()
+    # In date order per series: a landed day without a covariate carries the latest landed
+    # day's value before the export's last.
+    out = fresh.sort_values([SERIES_ID, DATE], kind="stable")
     for key in keys:
         known = out[SERIES_ID].map(last[key])
         out[key] = known.where(known.notna(), out[key]) if key in out.columns else known
@@ -463,7 +482,8 @@ def _new_dates(
         if given.notna().all():
             out[column] = given
         elif column in carry:
-            out[column] = given.fillna(out[SERIES_ID].map(last[column]))
+            latest = given.groupby(out[SERIES_ID], sort=False).ffill()
+            out[column] = latest.fillna(out[SERIES_ID].map(last[column]))
             report.carried.append(column)
         else:
             out[column] = given
