@@ -196,6 +196,11 @@ class OptionalTableDataset(RawTableDataset):
             )
         if not found:
             return None
+        if found[0].stat().st_size == 0:
+            raise DatasetError(
+                f"{found[0]} is empty (0 bytes): expected a header line and one line per "
+                "series, or no file at all (then positions are assumed, and the plan says so)."
+            )
         frame = self._read(found[0])
         frame.attrs[SOURCE_FILE] = str(found[0])
         return frame
@@ -425,6 +430,15 @@ class LandingFolderDataset(PartitionedDataset):
         except DatasetError:  # "No partitions found": an empty folder
             return {}
         return {name: load for name, load in partitions.items() if name.endswith(SUFFIXES)}
+
+    def _resolve(self) -> list[Path]:
+        """The landing files now in the folder (what the run manifest fingerprints)."""
+        from .panel.landing import SUFFIXES
+
+        folder = Path(self._normalized_path)
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES))
 
 
 class LandedSalesDataset(AbstractDataset[Any, Any]):

@@ -329,3 +329,15 @@ def test_a_landed_price_carries_to_later_landed_days_and_survives_a_demand_only_
     # day 11 after S01's demand-only correction.
     assert landed["price"].tolist() == [2.5, 2.5, 3.5, 3.5]
     assert landed[DEMAND].tolist() == [8.0, 6.0, 4.0, 5.0]
+
+
+def test_the_run_manifest_fingerprints_the_landing_files(tmp_path: Path):
+    from inventory_optimization.catalog_files import dataset_paths
+    from inventory_optimization.provenance import file_fingerprint
+
+    (tmp_path / "day_11.csv").write_bytes(DAY_11)
+    (tmp_path / "day_12.csv.tmp").write_text("still being written")
+    landing = LandingFolderDataset(str(tmp_path))
+    assert dataset_paths(landing) == [tmp_path / "day_11.csv"]
+    assert file_fingerprint(dataset_paths(landing))["sha1"]
+    assert dataset_paths(LandingFolderDataset(str(tmp_path / "absent"))) == []

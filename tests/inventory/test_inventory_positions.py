@@ -272,6 +272,9 @@ def test_the_optional_dataset_reads_csv_or_parquet_and_none_without_a_file(tmp_p
     (tmp_path / "stock_positions.parquet").unlink()
     dataset.save(_stock(on_hand=[1, 2, 3]))  # the generator's way: CSV at filepath
     assert dataset.load()["on_hand"].tolist() == [1, 2, 3]
+    (tmp_path / "stock_positions.csv").write_bytes(b"")
+    with pytest.raises(Exception, match=r"stock_positions.csv is empty \(0 bytes\)"):
+        dataset.load()
 
 
 ENVIRONMENTS = [
