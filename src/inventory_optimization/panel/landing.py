@@ -155,16 +155,26 @@ def _series_ids(
     spelled = frame[keys].astype(str).set_axis([f"_{k}" for k in keys], axis=1)
     found = spelled.merge(lookup, on=list(spelled.columns), how="left")[SERIES_ID]
     found = pd.Series(found.to_numpy(), index=frame.index)
-    separator = _id_separator(lookup, keys)
-    return found.fillna(spelled.agg((" / " if separator is None else separator).join, axis=1))
+    missing = found.isna()
+    if missing.any():  # new series only: named as the panel's ids join their keys
+        separator = _id_separator(lookup, keys)
+        found[missing] = _joined(spelled[missing], " / " if separator is None else separator)
+    return found
+
+
+def _joined(spelled: pd.DataFrame, separator: str) -> pd.Series:
+    """The text columns of ``spelled`` joined by ``separator``, row by row (vectorized)."""
+    first, *rest = (spelled[c] for c in spelled.columns)
+    return first.str.cat(rest, sep=separator) if rest else first
 
 
 def _id_separator(lookup: pd.DataFrame, keys: list[str]) -> str | None:
     """How the panel's ids join its keys (``S01_I001``, ``north|42``), to name a new series
     like its adapter would; None when no separator explains every id."""
     spelled = lookup[[f"_{k}" for k in keys]]
+    ids = lookup[SERIES_ID].astype(str)
     for separator in ID_SEPARATORS:
-        if spelled.agg(separator.join, axis=1).eq(lookup[SERIES_ID].astype(str)).all():
+        if _joined(spelled, separator).eq(ids).all():
             return separator
     return None
 
