@@ -129,3 +129,16 @@ def test_morning_positions_name_the_first_arrival():
     positions = morning_positions(np.array(["x", "y"]), state)
     assert positions["next_arrival_periods"].iloc[0] == 2.0
     assert np.isnan(positions["next_arrival_periods"].iloc[1])
+
+
+def test_order_days_every_day_or_only_on_an_items_review_days():
+    from inventory_optimization.inventory.replenishment import review_due
+
+    mornings = pd.DatetimeIndex(["2024-03-04", "2024-03-05", "2024-03-11", "2024-03-06"])
+    review = np.array([7, 7, 7, 1])
+    assert review_due(mornings, review, 1.0, {}).all()
+    weekly = review_due(mornings, review, 1.0, {"order_days": "review"})
+    # From Monday 2024-01-01: Mondays for a 7-day review, every day for a 1-day review.
+    assert weekly.tolist() == [True, False, True, True]
+    with pytest.raises(ValueError, match=r"inventory.order_days: 'weekly' is not one of"):
+        review_due(mornings, review, 1.0, {"order_days": "weekly"})

@@ -176,6 +176,29 @@ def without_returns(forecast: pd.DataFrame) -> pd.DataFrame:
     return forecast.assign(**{c: forecast[c].clip(lower=0) for c in columns})
 
 
+ORDER_DAYS = ("every_day", "review")
+
+
+def review_due(
+    order_dates: pd.DatetimeIndex, review: np.ndarray, period_days: float, settings: Mapping
+) -> np.ndarray:
+    """Which series may order on ``order_dates`` (each series' first forecast date, the
+    morning the order is placed): ``settings["order_days"]`` ``every_day`` (the default: any
+    morning the position is at or below the trigger) or ``review`` (only every
+    ``review_period`` periods counted from ``settings["review_anchor"]``, e.g. Mondays for a
+    7-day review from a Monday: a store's order days)."""
+    order_days = settings.get("order_days", "every_day")
+    if order_days == "every_day":
+        return np.ones(len(order_dates), dtype=bool)
+    if order_days != "review":
+        raise ValueError(
+            f"inventory.order_days: {order_days!r} is not one of {', '.join(ORDER_DAYS)}"
+        )
+    anchor = pd.Timestamp(settings.get("review_anchor") or "2024-01-01")
+    elapsed = np.round((order_dates - anchor) / pd.Timedelta(days=period_days)).astype(int)
+    return np.asarray(elapsed) % np.maximum(np.asarray(review, dtype=int), 1) == 0
+
+
 def plan_orders(
     forecast: pd.DataFrame,
     items: pd.DataFrame,
@@ -253,8 +276,9 @@ def _plan_series(
     maximum = max_cover_level(cube, levels, cover)
     trigger, order_up_to = cap_at_max_cover(plan["order_up_to"].to_numpy(), batch, maximum)
     cut = plan["order_up_to"].to_numpy() - trigger  # safety stock the maximum leaves out
+    due = review_due(pd.DatetimeIndex(dates[:, 0]), review, period_days, settings)
     quantity = np.where(
-        position <= trigger,
+        due & (position <= trigger),
         order_quantity(
             position,
             order_up_to,
@@ -320,6 +344,7 @@ def _plan_series(
             "order_up_to": order_up_to,
             "max_cover_periods": cover,
             "max_cover_level": maximum,
+            "review_due": due,
             "order_qty": quantity,
             "above_max_cover": above,
             "order_value": quantity * items["unit_cost"].to_numpy(),
