@@ -277,7 +277,7 @@ def _monitored(status: str, reason: str) -> pd.DataFrame:
     )
 
 
-def _plan() -> pd.DataFrame:
+def _daily_plan() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "series_id": ["s1", "s2", "s3"],
@@ -295,7 +295,7 @@ def test_the_daily_report_heads_with_the_retrain_recommendation_and_its_reason()
     report = summary.daily_summary_html(
         "Daily",
         {"source": "synthetic", "series": 3, "last_date": "2024-12-23"},
-        _plan(),
+        _daily_plan(),
         _monitored("retrain recommended", "rolling WAPE 0.260 > 0.250"),
         {"Monitored forecast error over time": charts.monitoring_chart(_monitored("x", "y"))},
         champion_version="3",
@@ -313,6 +313,6 @@ def test_the_daily_report_heads_with_the_retrain_recommendation_and_its_reason()
 def test_the_daily_report_of_a_first_morning_says_there_is_nothing_to_score():
     empty = _monitored("in band", "ok").iloc[0:0]
     report = summary.daily_summary_html(
-        "Daily", {}, _plan(), empty, {}, champion_version="1", retrain_status="retrain recommended"
+        "Daily", {}, _daily_plan(), empty, {}, champion_version="1", retrain_status="retrain recommended"
     )
     assert "nothing to score yet" in report and 'class="alert"' not in report
