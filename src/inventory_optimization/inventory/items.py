@@ -65,6 +65,19 @@ def item_parameters(
     return table
 
 
+def items_of(items: pd.DataFrame, series, expected: str) -> pd.DataFrame:
+    """The item table's rows for ``series``, in that order; a ``ValueError`` naming the series
+    without a row (``expected`` says which series needed one)."""
+    table = items.set_index("series_id").reindex(series)
+    unknown = table.index[table["unit_cost"].isna()]
+    if len(unknown):
+        raise ValueError(
+            f"item parameters: series {list(unknown[:10])} have none "
+            f"({len(unknown)} series); expected one row per {expected}"
+        )
+    return table.reset_index()
+
+
 def assumed_economics(attributes: pd.DataFrame, defaults: Mapping) -> dict[str, object]:
     """The item fields the data has no column for, with the default every series takes
     (``inventory.defaults``, in periods where the field counts time), in table order."""

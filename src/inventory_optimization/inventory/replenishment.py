@@ -27,7 +27,7 @@ from .distributions import (
     row_quantile,
     window_sums,
 )
-from .items import leftover_value, unit_holding_cost
+from .items import items_of, leftover_value, unit_holding_cost
 from .policies import (
     batch_quantity,
     beyond_max_cover,
@@ -251,14 +251,7 @@ def _plan_series(
             f"stock positions: series {missing[:10]} have no forecast "
             f"({len(missing)} series); expected a forecast for every position"
         )
-    items = items.set_index("series_id").reindex(series)
-    unknown = items.index[items["unit_cost"].isna()]
-    if len(unknown):
-        raise ValueError(
-            f"item parameters: series {list(unknown[:10])} have none "
-            f"({len(unknown)} series); expected one row per forecast series"
-        )
-    items = items.reset_index()
+    items = items_of(items, series, "forecast series")
     # Only the stock counts here (a resolved positions table also says where it came from).
     positions = positions.set_index("series_id")[["on_hand", "on_order"]]
     positions = positions.reindex(series).fillna(0.0)

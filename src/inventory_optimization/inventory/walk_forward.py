@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .items import items_of
 from .kpis import item_kpis
 from .simulation import simulate
 
@@ -67,14 +68,7 @@ def walk_forward(
     order). ``items`` is the item table (``items.item_parameters``) of those series."""
     series = actual.index.astype(str).to_numpy()
     dates = pd.DatetimeIndex(actual.columns)
-    items = items.set_index("series_id").reindex(series)
-    missing = items.index[items["lead_time"].isna()]
-    if len(missing):
-        raise ValueError(
-            f"walk forward: {len(missing)} series have no item parameters "
-            f"(e.g. {list(missing[:5])}); expected one row per series of the actual demand"
-        )
-    items = items.reset_index()
+    items = items_of(items, series, "series of the actual demand")
     plans: list[pd.DataFrame] = []
 
     def orders(t: int, state: dict[str, np.ndarray]) -> np.ndarray:

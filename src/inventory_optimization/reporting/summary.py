@@ -199,23 +199,12 @@ def summary_html(
         [c for c in ["policy", "meaning", *BACKTEST_COLUMNS[1:]] if c in totals]
     ]
     board, floor_note = leaderboard_table(leaderboard)
-    plan_table = plan.sort_values("order_value", ascending=False) if "order_value" in plan else plan
-    plan_table = plan_table[[c for c in PLAN_COLUMNS if c in plan_table.columns]].head(plan_rows)
-
-    charts = []
-    for index, (heading, figure) in enumerate(figures.items()):
-        body = figure.to_html(full_html=False, include_plotlyjs=index == 0, default_height="520px")
-        charts.append(f"<h2>{html.escape(heading)}</h2>\n{body}")
-    return "\n".join(
+    plan_table = _largest_orders(plan, plan_rows)
+    return _page(
+        title,
+        f"{scope} · generated {when}",
+        cards,
         [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
-            f"<h1>{html.escape(title)}</h1>",
-            f'<p class="sub">{html.escape(scope)} · generated {when}</p>',
-            '<div class="cards">',
-            *cards,
-            "</div>",
             f"<h2>Forecast accuracy per model ({html.escape(metric)}, lower is better)</h2>",
             *([f'<p class="sub">{html.escape(floor_note)}</p>'] if floor_note else []),
             _table(board),
@@ -224,6 +213,48 @@ def summary_html(
             _table(backtest_table),
             f"<h2>Replenishment plan: the {len(plan_table)} largest orders today</h2>",
             _table(plan_table),
+        ],
+        figures,
+        chart_height="520px",
+    )
+
+
+def _largest_orders(plan: pd.DataFrame, rows: int) -> pd.DataFrame:
+    """The plan's ``rows`` largest orders by value, in the columns a buyer reads."""
+    table = plan.sort_values("order_value", ascending=False) if "order_value" in plan else plan
+    return table[[c for c in PLAN_COLUMNS if c in table.columns]].head(rows)
+
+
+def _page(
+    title: str,
+    subtitle: str,
+    cards: list[str],
+    sections: list[str],
+    figures: Mapping[str, object],
+    chart_height: str,
+    lead: list[str] | None = None,
+    style: str = "",
+) -> str:
+    """One self-contained HTML page: title, subtitle, ``lead`` (e.g. an alert), the cards,
+    the sections, then one heading and chart per figure (plotly.js embedded once)."""
+    charts = []
+    for index, (heading, figure) in enumerate(figures.items()):
+        body = figure.to_html(
+            full_html=False, include_plotlyjs=index == 0, default_height=chart_height
+        )
+        charts.append(f"<h2>{html.escape(heading)}</h2>\n{body}")
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{html.escape(title)}</title><style>{STYLE}{style}</style></head><body>",
+            f"<h1>{html.escape(title)}</h1>",
+            f'<p class="sub">{html.escape(subtitle)}</p>',
+            *(lead or []),
+            '<div class="cards">',
+            *cards,
+            "</div>",
+            *sections,
             *charts,
             "</body></html>",
         ]
@@ -246,16 +277,14 @@ MONITORING_TABLE_COLUMNS = [
 
 
 def _plan_section(plan: pd.DataFrame, plan_rows: int) -> tuple[pd.DataFrame, dict]:
-    """The largest orders of the plan and its totals (orders, items, value, discontinued)."""
+    """The largest orders of the plan and its totals (orders, items, value)."""
     ordered = plan[plan["order_qty"] > 0]
     totals = {
         "orders": len(ordered),
         "items": len(plan),
         "value": float(plan["order_value"].sum()),
-        "not_planned": int((plan["status"] != "planned").sum()) if "status" in plan else 0,
     }
-    table = plan.sort_values("order_value", ascending=False)
-    return table[[c for c in PLAN_COLUMNS if c in table.columns]].head(plan_rows), totals
+    return _largest_orders(plan, plan_rows), totals
 
 
 def daily_summary_html(
@@ -308,29 +337,20 @@ def daily_summary_html(
             _card(_fmt(latest.get("rolling_coverage"), "percent"), "rolling interval coverage"),
         ]
     recent = monitoring.sort_values("date").tail(monitoring_rows) if len(monitoring) else monitoring
-    charts = []
-    for index, (heading, figure) in enumerate(figures.items()):
-        body = figure.to_html(full_html=False, include_plotlyjs=index == 0, default_height="480px")
-        charts.append(f"<h2>{html.escape(heading)}</h2>\n{body}")
-    return "\n".join(
+    return _page(
+        title,
+        f"{scope} · generated {when}",
+        cards,
         [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>{html.escape(title)}</title><style>{STYLE}"
-            ".alert{background:#fde8e8;border:1px solid #e0a0a0;padding:.6rem}</style></head><body>",
-            f"<h1>{html.escape(title)}</h1>",
-            f'<p class="sub">{html.escape(scope)} · generated {when}</p>',
-            banner,
-            '<div class="cards">',
-            *cards,
-            "</div>",
             f"<h2>Replenishment plan: the {len(plan_table)} largest orders today</h2>",
             _table(plan_table),
             "<h2>Forecasts scored against the sales since known (latest first)</h2>",
             _table(recent[[c for c in MONITORING_TABLE_COLUMNS if c in recent]].iloc[::-1])
             if len(recent)
             else "<p>No earlier daily forecast has its sales yet.</p>",
-            *charts,
-            "</body></html>",
-        ]
+        ],
+        figures,
+        chart_height="480px",
+        lead=[banner],
+        style=".alert{background:#fde8e8;border:1px solid #e0a0a0;padding:.6rem}",
     )
