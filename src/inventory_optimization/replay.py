@@ -179,6 +179,20 @@ def replay_daily_operation(
     return walk, seconds
 
 
+def panel_as_of(
+    raw_panel: pd.DataFrame,
+    origin: pd.Timestamp,
+    series_attributes: pd.DataFrame,
+    source_summary: dict[str, Any],
+    cleaning: Mapping[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The demand panel and its metadata as the data engineering nodes make them from the raw
+    panel cut at ``origin`` (the panel a morning's run had)."""
+    panel = clean_demand_panel(raw_panel[raw_panel[DATE] <= origin], source_summary, cleaning)
+    quality = data_quality_report(panel)
+    return panel, describe_panel(panel, series_attributes, source_summary, cleaning, quality)
+
+
 def offline_walk_forward(
     bundle: ForecasterBundle,
     raw_panel: pd.DataFrame,
@@ -200,9 +214,8 @@ def offline_walk_forward(
 
     def plan_for(t: int, positions: pd.DataFrame) -> pd.DataFrame:
         origin = frequency.shift(days[t], -1)
-        panel = clean_demand_panel(raw_panel[raw_panel[DATE] <= origin], source_summary, cleaning)
-        metadata = describe_panel(
-            panel, series_attributes, source_summary, cleaning, data_quality_report(panel)
+        panel, metadata = panel_as_of(
+            raw_panel, origin, series_attributes, source_summary, cleaning
         )
         forecast, _ = forecast_from_bundle(bundle, panel, series_attributes, metadata)
         table = build_item_parameters(series_attributes, metadata, inventory, panel)
@@ -333,10 +346,7 @@ def replay_and_compare(project: DailyProject, raw_panel: pd.DataFrame, n_days: i
     actual = actual_demand(raw_panel, days)
 
     origin = frequency.shift(days[0], -1)
-    panel = clean_demand_panel(raw_panel[raw_panel[DATE] <= origin], summary, params["cleaning"])
-    metadata = describe_panel(
-        panel, attributes, summary, params["cleaning"], data_quality_report(panel)
-    )
+    panel, metadata = panel_as_of(raw_panel, origin, attributes, summary, params["cleaning"])
     items = build_item_parameters(attributes, metadata, params["inventory"], panel)
     settings, _ = settings_in_periods(params["inventory"], frequency.days_per_period)
     lead = items.set_index("series_id").reindex(actual.index)["lead_time"].to_numpy().astype(int)
