@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 from kedro.io.core import VersionNotFoundError
+from kedro_datasets.json import JSONDataset
 from kedro_datasets.partitions import PartitionedDataset
 from kedro_datasets.pickle import PickleDataset
 
@@ -234,6 +235,18 @@ class OptunaStorageDataset(AbstractDataset[None, Any]):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": self._filepath}
+
+
+class ModelingSetupDataset(JSONDataset):
+    """A training run's ``models.setup.ModelingSetup``, kept as a readable JSON record."""
+
+    def load(self) -> Any:
+        from .models.setup import ModelingSetup
+
+        return ModelingSetup.from_dict(super().load())
+
+    def save(self, data: Any) -> None:
+        super().save(data.to_dict())
 
 
 class ForecasterBundleDataset(PickleDataset):

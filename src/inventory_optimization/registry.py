@@ -27,7 +27,9 @@ from typing import Any
 
 import pandas as pd
 
-from .models.bundle import ForecasterBundle
+from .models.bundle import ENSEMBLE, ForecasterBundle
+from .models.evaluation import champion_score
+from .models.setup import ModelingSetup
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +94,67 @@ def decide(
     )
     return ChampionDecision(
         promote, reason, metric, challenger_score, champion_score, champion_version
+    )
+
+
+def training_registration(  # noqa: PLR0913 - the run's record from its parts
+    bundle: ForecasterBundle,
+    champion: ForecasterBundle | None,
+    panel: pd.DataFrame,
+    attributes: pd.DataFrame,
+    panel_metadata: Mapping[str, Any],
+    setup: ModelingSetup,
+    leaderboard: pd.DataFrame,
+    model_card: Mapping[str, Any],
+    feature_catalog: pd.DataFrame,
+) -> Registration:
+    """What the registry records of a training run, and whether its bundle replaces the
+    champion: it must beat the champion's headline on the same evaluation window (this run's
+    holdout, forecast from the protocol origin and scored on the same rows)."""
+    scores = leaderboard.set_index("model")["score"]
+    challenger = float(scores[ENSEMBLE])
+    score, note, version = None, "", None
+    if champion is not None:
+        version = champion.registered_version or "current"
+        score, note = champion_score(champion, panel, attributes, panel_metadata, setup)
+    decision = decide(setup.metric, challenger, score, version, note)
+    logger.info(
+        "Champion decision: %s (%s)",
+        "promote" if decision.promote else "keep the champion",
+        decision.reason,
+    )
+    params = {
+        "dataset": setup.dataset,
+        "metric": setup.metric,
+        "target_transform": setup.target_transform,
+        "horizon": setup.horizon,
+        "protocol_origin": setup.protocol_origin,
+        "fold_origins": list(setup.fold_origins),
+        "trained_until": setup.live_origin,
+        "ensemble_weights": dict(bundle.weights),
+        **{
+            f"{model}.parameters": entry["parameters"]
+            for model, entry in model_card.get("models", {}).items()
+        },
+    }
+    metrics = {
+        f"{row.model}.{column}": getattr(row, column)
+        for row in leaderboard.itertuples()
+        for column in ("score", "wape", "rmsse", "bias", "coverage_80")
+        if hasattr(row, column)
+    }
+    if score is not None:
+        metrics["champion.score_on_window"] = score
+    return Registration(
+        bundle=bundle,
+        decision=decision,
+        params=params,
+        metrics=metrics,
+        artifacts={
+            "model_card.json": model_card,
+            "model_leaderboard.csv": leaderboard,
+            "feature_catalog.csv": feature_catalog,
+        },
     )
 
 

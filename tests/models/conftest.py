@@ -27,11 +27,12 @@ from inventory_optimization.features import (
     fold_origins,
     forecast_origins,
 )
-from inventory_optimization.models import ForecastContext
+from inventory_optimization.models import ForecastContext, evaluation, training
+from inventory_optimization.models.choices import plan_setup
 from inventory_optimization.models.cv import training_rows
+from inventory_optimization.models.setup import ModelingSetup
 from inventory_optimization.panel.cleaning import clean_panel
-from inventory_optimization.pipelines.modeling import nodes
-from inventory_optimization.pipelines.modeling.nodes import prepare_modeling
+from inventory_optimization.pipelines.modeling.nodes import build_forecaster_bundle
 from inventory_optimization.sources import build_synthetic_panel
 from inventory_optimization.sources.synthetic import generate_demand_data
 
@@ -56,25 +57,25 @@ class ModelData:
     protocol: dict[str, Any]
     cross_validation: dict[str, Any]
     modeling: dict[str, Any]
-    setup: dict[str, Any]
+    setup: ModelingSetup
     transforms: Any
     features: dict[str, Any]
 
     @property
     def protocol_origin(self) -> pd.Timestamp:
-        return pd.Timestamp(self.setup["protocol_origin"])
+        return pd.Timestamp(self.setup.protocol_origin)
 
     @property
     def fold_origins(self) -> list[pd.Timestamp]:
-        return [pd.Timestamp(o) for o in self.setup["fold_origins"]]
+        return [pd.Timestamp(o) for o in self.setup.fold_origins]
 
     def context(self, transform: str | None = None, seed: int | None = None) -> ForecastContext:
         return ForecastContext(
-            features=self.setup["features"],
-            target_transform=transform or self.setup["target_transform"],
-            frequency=self.setup["frequency"],
-            season_length=self.setup["season_length"],
-            seed=self.setup["seed"] if seed is None else seed,
+            features=list(self.setup.features),
+            target_transform=transform or self.setup.target_transform,
+            frequency=self.setup.frequency,
+            season_length=self.setup.season_length,
+            seed=self.setup.seed if seed is None else seed,
             panel=self.panel,
             n_jobs=1,
         )
@@ -116,7 +117,7 @@ def _build() -> ModelData:
     )
     # The fixture fixes the transform (base chooses it on CV: test_models_nodes tests that).
     modeling = {**_conf("modeling")["modeling"], "n_jobs": 1, "target_transform": "scale"}
-    setup = prepare_modeling(catalog, metadata, PROTOCOL, CROSS_VALIDATION, modeling)
+    setup = plan_setup(catalog, metadata, PROTOCOL, CROSS_VALIDATION, modeling)
     return ModelData(
         panel,
         attributes,
@@ -171,23 +172,31 @@ QUANTILE_COLUMNS = ["q_0.05", "q_0.1", "q_0.25", "q_0.5", "q_0.75", "q_0.9", "q_
 
 @pytest.fixture(scope="module")
 def run(data) -> SimpleNamespace:
+    """The training loop of ``models.training`` on the fixture, as the modeling pipeline
+    runs it: per model tune, cross-validate, refit; then the ensemble and the bundle."""
     rows, panel, setup = data.model_input, data.panel, data.setup
     out = SimpleNamespace(cv={}, holdout={}, live={}, report={}, model={}, params={})
     for name, options in OPTIONS.items():
-        params, trials, importances = nodes.tune_model(rows, panel, setup, None, options)
+        params, trials, importances = training.tune_model(rows, panel, setup, None, options)
         out.params[name] = params
         assert trials.empty
         assert importances == {}
-        out.cv[name] = nodes.cross_validate_model(rows, panel, setup, params, options)
-        model, holdout, live, report = nodes.fit_and_forecast(rows, panel, setup, params, options)
-        out.model[name], out.holdout[name], out.live[name] = model, holdout, live
-        out.report[name] = report
-    out.weights = nodes.build_ensemble(rows, setup, panel, *out.cv.values())
-    predictions = [f[name] for name in OPTIONS for f in (out.cv, out.holdout, out.live)]
-    out.holdout_forecasts, out.demand_forecast, out.calibration = nodes.assemble_forecasts(
-        rows, setup, out.weights, *predictions
+        out.cv[name] = training.cross_validate(rows, panel, setup, params, options)
+        fitted = training.fit_and_forecast(rows, panel, setup, params, options)
+        out.model[name], out.holdout[name], out.live[name] = (
+            fitted.model,
+            fitted.holdout,
+            fitted.live,
+        )
+        out.report[name] = fitted.report
+    out.weights = training.ensemble_weights(rows, setup, panel, out.cv)
+    assembled = training.assemble_forecasts(rows, setup, out.weights, out.cv, out.holdout, out.live)
+    out.holdout_forecasts, out.demand_forecast, out.calibration = (
+        assembled.holdout,
+        assembled.live,
+        assembled.calibration,
     )
-    out.bundle = nodes.build_forecaster_bundle(
+    out.bundle = build_forecaster_bundle(
         setup,
         data.metadata,
         data.transforms,
@@ -196,7 +205,10 @@ def run(data) -> SimpleNamespace:
         out.calibration,
         **out.model,
     )
-    out.leaderboard = nodes.evaluate_models(
-        out.holdout_forecasts, panel, setup, rows, *out.report.values()
-    )
+    out.leaderboard = evaluation.leaderboard(out.holdout_forecasts, panel, setup, rows, out.report)
     return out
+
+
+def by_model(frames: list[pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Prediction frames keyed by their ``model``."""
+    return {frame["model"].iat[0]: frame for frame in frames}

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from inventory_optimization.models import FORECASTERS, ForecastContext, make_forecaster
+from inventory_optimization.models import FORECASTERS, ForecastContext, make_forecaster, training
 from inventory_optimization.models.base import Forecaster
 from inventory_optimization.models.intermittent import (
     CrostonForecaster,
@@ -21,7 +21,6 @@ from inventory_optimization.models.intermittent import (
     tsb_state,
 )
 from inventory_optimization.models.metrics import wape
-from inventory_optimization.pipelines.modeling import nodes
 
 NAN = np.nan
 DATES = pd.date_range("2024-01-01", periods=30, freq="D")
@@ -242,16 +241,17 @@ def test_fits_predicts_and_survives_pickle(data, train, target, cls):
 
 
 @pytest.mark.parametrize("name", ["croston", "tsb"])
-def test_runs_through_the_modeling_nodes(data, tmp_path, name):
+def test_runs_through_the_training_loop(data, tmp_path, name):
     options = yaml.safe_load(CONF.read_text())[name]["model_options"]
     options = {**options, "n_trials": 2}
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
     rows, panel, setup = data.model_input, data.panel, data.setup
-    best, trials, _ = nodes.tune_model(rows, panel, setup, storage, options)
+    best, trials, _ = training.tune_model(rows, panel, setup, storage, options)
     assert set(best) == set(options["search_space"]) and len(trials) == 2
-    cv = nodes.cross_validate_model(rows, panel, setup, best, options)
+    cv = training.cross_validate(rows, panel, setup, best, options)
     assert np.isfinite(cv["pred"]).all() and (cv["model"] == name).all()
-    model, holdout, live, report = nodes.fit_and_forecast(rows, panel, setup, best, options)
+    fitted = training.fit_and_forecast(rows, panel, setup, best, options)
+    model, holdout, live = fitted.model, fitted.holdout, fitted.live
     assert isinstance(model, FORECASTERS[name])
     assert np.isfinite(holdout["pred"]).all() and np.isfinite(live["pred"]).all()
-    assert report["model"] == name
+    assert fitted.report["model"] == name

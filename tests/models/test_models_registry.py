@@ -12,12 +12,12 @@ import pytest
 from kedro.io import DatasetError
 
 from inventory_optimization.datasets import ChampionBundleDataset, ForecasterRegistrationDataset
-from inventory_optimization.pipelines.modeling import nodes
 from inventory_optimization.registry import (
     ForecasterRegistry,
     Registration,
     RegistryError,
     decide,
+    training_registration,
 )
 
 
@@ -32,7 +32,7 @@ def store(tmp_path):
 
 def _registration(run, data, champion=None) -> Registration:
     card = {"models": {name: {"parameters": params} for name, params in run.params.items()}}
-    return nodes.decide_champion(
+    return training_registration(
         run.bundle,
         champion,
         data.panel,

@@ -21,13 +21,15 @@ import numpy as np
 import pandas as pd
 
 from ..features import build_model_input
-from ..features.profile import FeatureTransforms
+from ..features.profile import DEMAND_CLASSES, FeatureTransforms
 from ..panel.contract import DATE, DEMAND, IS_CLOSED
-from .base import ForecastContext, Forecaster, forward, inverse
+from .base import Forecaster, forward, inverse
 from .conformal import PredictionInterval, ResidualQuantiles, fit_interval, fit_residual_quantiles
+from .setup import ModelingSetup, as_setup
 
 ENSEMBLE = "ensemble"
-BUNDLE_FORMAT = 1
+# 2: the setup is a ModelingSetup (format 1 held a dict; it is converted on load).
+BUNDLE_FORMAT = 2
 
 
 class BundleMismatchError(ValueError):
@@ -44,19 +46,6 @@ def interval_columns(nominal: float) -> tuple[str, str]:
     return f"lower_{percent}", f"upper_{percent}"
 
 
-def context_of(setup: Mapping[str, Any], panel: pd.DataFrame) -> ForecastContext:
-    """The forecasting context the models were trained under, over ``panel``'s history."""
-    return ForecastContext(
-        features=list(setup["features"]),
-        target_transform=setup["target_transform"],
-        frequency=setup["frequency"],
-        season_length=setup["season_length"],
-        seed=setup["seed"],
-        panel=panel,
-        n_jobs=setup["n_jobs"],
-    )
-
-
 def finalize(point: np.ndarray, rows: pd.DataFrame, non_negative: bool) -> np.ndarray:
     """Closed periods are zero by design; a missing forecast (a series with no history yet)
     falls back to the typical series' level; demand is non-negative where the data is."""
@@ -69,22 +58,45 @@ def to_target_space(values: np.ndarray, rows: pd.DataFrame, transform: str) -> n
     return forward(values, rows["series_scale"].to_numpy(dtype=float), transform)
 
 
+# The model input's Syntetos-Boylan class of each series (fitted on training history).
+CLASS_COLUMN = "series_demand_class"
+ClassWeights = Mapping[str, Mapping[str, float]]
+
+
+def class_names(rows: pd.DataFrame) -> np.ndarray:
+    """Each row's demand class by name (smooth, intermittent, erratic, lumpy)."""
+    codes = rows[CLASS_COLUMN].to_numpy(dtype=float)
+    names = np.asarray(DEMAND_CLASSES, dtype=object)
+    return names[np.nan_to_num(codes).astype(int).clip(0, len(DEMAND_CLASSES) - 1)]
+
+
 def blend(
     predictions: pd.DataFrame,
     weights: Mapping[str, float],
     rows: pd.DataFrame,
-    setup: Mapping[str, Any],
+    setup: ModelingSetup,
+    class_weights: ClassWeights | None = None,
 ) -> np.ndarray:
     """The ensemble's point forecast of ``rows`` from ``predictions`` (one column per model,
     aligned with ``rows``): the weighted sum in the target space, so the metric's scale (log
-    for RMSPE/RMSLE) is respected, brought back to demand and finalized."""
-    transform = setup["target_transform"]
+    for RMSPE/RMSLE) is respected, brought back to demand and finalized. A row whose demand
+    class has its own weights in ``class_weights`` is blended with those."""
+    transform = setup.target_transform
+    models = sorted(predictions.columns)  # one summation order everywhere
+    per_row: dict[str, float | np.ndarray] = {str(m): weights.get(str(m), 0.0) for m in models}
+    if class_weights:
+        classes = class_names(rows)
+        for name, overall in list(per_row.items()):
+            by_row = np.full(len(rows), overall, dtype=float)
+            for demand_class, own in class_weights.items():
+                by_row[classes == demand_class] = own.get(name, 0.0)
+            per_row[name] = by_row
     blended = sum(
-        weights.get(str(m), 0.0) * to_target_space(predictions[m].to_numpy(), rows, transform)
-        for m in sorted(predictions.columns)  # one summation order everywhere
+        per_row[str(m)] * to_target_space(predictions[m].to_numpy(), rows, transform)
+        for m in models
     )
     scale = rows["series_scale"].to_numpy(dtype=float)
-    return finalize(inverse(blended, scale, transform), rows, setup["non_negative"])
+    return finalize(inverse(blended, scale, transform), rows, setup.non_negative)
 
 
 @dataclass(frozen=True)
@@ -104,11 +116,11 @@ class Calibration:
         rows: pd.DataFrame,
         point: np.ndarray,
         folds: np.ndarray | None,
-        setup: Mapping[str, Any],
+        setup: ModelingSetup,
     ) -> Calibration:
         """Calibrate on the out-of-fold ``point`` forecasts of ``rows`` (their actual demand,
         horizon and series scale), per ``setup``'s quantile levels and ``calibration``."""
-        settings = setup.get("calibration", {})
+        settings = setup.calibration
         observed = (
             rows[DEMAND].to_numpy(dtype=float),
             np.asarray(point, dtype=float),
@@ -121,20 +133,20 @@ class Calibration:
             "min_count": int(settings.get("min_count", 200)),
             "folds": None if folds is None else np.asarray(folds, dtype=float),
         }
-        integer = bool(setup.get("count_data", False))
+        integer = setup.count_data
         quantiles = fit_residual_quantiles(
             *observed,
-            list(setup["quantiles"]),
-            setup["target_transform"],
+            list(setup.quantiles),
+            setup.target_transform,
             fold_rule=settings.get("fold_rule", "auto"),
             **options,
         )
         interval = fit_interval(
             *observed,
-            setup["target_transform"],
-            nominal=float(settings.get("interval", 0.8)),
+            setup.target_transform,
+            nominal=setup.interval,
             integer=integer,
-            non_negative=setup["non_negative"],
+            non_negative=setup.non_negative,
             fold_rule=quantiles.fold_rule,
             bin_on=quantiles.bin_on,
             **options,
@@ -143,7 +155,7 @@ class Calibration:
             quantiles,
             interval,
             integer,
-            bool(setup["non_negative"]),
+            setup.non_negative,
             _fold_wape(observed[0], observed[1], options["folds"]),
         )
 
@@ -208,34 +220,54 @@ class ForecasterBundle:
     """Fitted models, ensemble weights, calibration and feature transforms of one training
     run: ``predict`` forecasts any origin of a panel that extends the training data."""
 
-    setup: Mapping[str, Any]
+    setup: ModelingSetup
     panel_metadata: Mapping[str, Any]
     feature_settings: Mapping[str, Any]
     feature_transforms: FeatureTransforms
     models: Mapping[str, Forecaster]
     weights: Mapping[str, float]
     calibration: Calibration
+    # Per demand class, weights of their own where they beat ``weights`` on the latest fold.
+    class_weights: ClassWeights = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format: int = BUNDLE_FORMAT
     # The registry's version number, set when the registry loads it.
     registered_version: str | None = None
 
     def __post_init__(self) -> None:
-        unknown = sorted(m for m, w in self.weights.items() if w and m not in self.models)
+        object.__setattr__(self, "setup", as_setup(self.setup))
+        unknown = sorted(m for m in self.members if m not in self.models)
         if unknown:
             raise ValueError(
                 f"ensemble weights name models the bundle does not hold: {unknown}; "
                 f"it holds {sorted(self.models)}"
             )
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A bundle pickled before format 2 holds its setup as a dict.
+        state = {
+            "class_weights": {},
+            **state,
+            "setup": as_setup(state["setup"]),
+            "format": BUNDLE_FORMAT,
+        }
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def members(self) -> list[str]:
+        """The models the ensemble blends: a weight above 0 overall or in a demand class."""
+        tables = [self.weights, *self.class_weights.values()]
+        return sorted({m for table in tables for m, w in table.items() if w})
+
     @property
     def horizon(self) -> int:
-        return int(self.setup["horizon"])
+        return self.setup.horizon
 
     @property
     def trained_until(self) -> pd.Timestamp:
         """The last date the models were fitted on (the training run's live origin)."""
-        return pd.Timestamp(self.setup["live_origin"])
+        return pd.Timestamp(self.setup.live_origin)
 
     def check_fits(self, panel_metadata: Mapping[str, Any]) -> None:
         """Refuse, in one sentence, a panel whose source, frequency or keys differ from
@@ -274,7 +306,7 @@ class ForecasterBundle:
             self.horizon,
             self.feature_settings,
         )
-        missing = sorted(set(self.setup["features"]) - set(rows.columns))
+        missing = sorted(set(self.setup.features) - set(rows.columns))
         if missing:
             raise ValueError(
                 f"the panel's features lack {len(missing)} the models were trained on "
@@ -298,14 +330,13 @@ class ForecasterBundle:
     def point_forecast(self, rows: pd.DataFrame, panel: pd.DataFrame) -> np.ndarray:
         """The ensemble's point forecast of feature ``rows`` (from :meth:`model_input`) with
         ``panel`` as the history the local models read."""
-        context = context_of(self.setup, panel)
-        members = [m for m, w in self.weights.items() if w]
-        non_negative = self.setup["non_negative"]
+        context = self.setup.context(panel)
+        non_negative = self.setup.non_negative
         predictions = pd.DataFrame(
             {
                 name: finalize(self.models[name].predict(rows, context), rows, non_negative)
-                for name in members
+                for name in self.members
             },
             index=rows.index,
         )
-        return blend(predictions, self.weights, rows, self.setup)
+        return blend(predictions, self.weights, rows, self.setup, self.class_weights)

@@ -14,29 +14,29 @@ import optuna
 import pandas as pd
 import pytest
 
+from inventory_optimization.models import choices, evaluation, training
 from inventory_optimization.models.base import trainable
 from inventory_optimization.models.cv import scored
 from inventory_optimization.models.metrics import headline, series_scales, wape, wmae
-from inventory_optimization.pipelines.modeling import nodes
-from tests.models.conftest import OPTIONS, QUANTILE_COLUMNS
+from tests.models.conftest import OPTIONS, QUANTILE_COLUMNS, by_model
 
 
 def test_prepare_modeling(data):
     setup = data.setup
-    assert setup["dataset"] == "synthetic"
-    assert setup["features"][0] == "horizon"
-    assert setup["features"].count("horizon") == 1
-    assert len(setup["features"]) == len(data.catalog)
-    assert setup["season_length"] == 7
-    assert setup["fold_origins"] == ["2023-09-30", "2023-09-16"]
-    assert setup["protocol_origin"] == "2023-10-14"
-    assert setup["live_origin"] == "2023-10-28"
-    assert setup["horizon"] == 14
-    assert setup["metric"] == "wape"
-    assert setup["metric_reason"] == "set in protocol.metric"
-    assert setup["target_transform"] == "scale"
-    assert setup["quantiles"] == [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
-    assert setup["n_jobs"] == 1
+    assert setup.dataset == "synthetic"
+    assert setup.features[0] == "horizon"
+    assert setup.features.count("horizon") == 1
+    assert len(setup.features) == len(data.catalog)
+    assert setup.season_length == 7
+    assert setup.fold_origins == ("2023-09-30", "2023-09-16")
+    assert setup.protocol_origin == "2023-10-14"
+    assert setup.live_origin == "2023-10-28"
+    assert setup.horizon == 14
+    assert setup.metric == "wape"
+    assert setup.metric_reason == "set in protocol.metric"
+    assert setup.target_transform == "scale"
+    assert setup.quantiles == (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
+    assert setup.n_jobs == 1
 
 
 def test_tune_model_without_budget_returns_the_fixed_parameters(run):
@@ -237,9 +237,9 @@ def test_leaderboard_with_the_walmart_metric_weighs_holidays(data, run):
     model_input = data.model_input.copy()
     flagged = model_input["date"].isin(pd.to_datetime(["2023-10-16", "2023-10-23"]))
     model_input.loc[flagged, "is_holiday"] = 1.0
-    setup = {**data.setup, "metric": "wmae"}
-    board = nodes.evaluate_models(
-        run.holdout_forecasts, data.panel, setup, model_input, *run.report.values()
+    setup = data.setup.replace(metric="wmae")
+    board = evaluation.leaderboard(
+        run.holdout_forecasts, data.panel, setup, model_input, run.report
     )
     assert (board["metric"] == "wmae").all()
     forecasts = run.holdout_forecasts
@@ -253,17 +253,19 @@ def test_leaderboard_with_the_walmart_metric_weighs_holidays(data, run):
 
 
 def test_feature_importances_node(data, run):
-    table = nodes.feature_importances(data.catalog, run.model["xgboost"])
+    table = evaluation.feature_importances(data.catalog, [run.model["xgboost"]])
     assert (table["model"] == "xgboost").all()
     assert table["share"].sum() == pytest.approx(1.0)
-    assert set(table["feature"]) <= set(data.setup["features"])
+    assert set(table["feature"]) <= set(data.setup.features)
     assert table["family"].notna().all()
 
 
 def test_tune_model_runs_a_small_study(data, tmp_path):
     options = {**OPTIONS["xgboost"], "n_trials": 2, "tuning_rows": 300}
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-    best, trials, _ = nodes.tune_model(data.model_input, data.panel, data.setup, storage, options)
+    best, trials, _ = training.tune_model(
+        data.model_input, data.panel, data.setup, storage, options
+    )
     assert len(trials) == 2
     assert (trials["state"] == "COMPLETE").all()
     assert np.isfinite(trials["value"]).all()
@@ -278,9 +280,9 @@ def test_tune_model_runs_a_small_study(data, tmp_path):
 def test_changing_the_objective_starts_a_new_study(data, tmp_path):
     options = {**OPTIONS["xgboost"], "n_trials": 1, "tuning_rows": 300}
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-    nodes.tune_model(data.model_input, data.panel, data.setup, storage, options)
-    log_setup = {**data.setup, "target_transform": "log1p"}
-    nodes.tune_model(data.model_input, data.panel, log_setup, storage, options)
+    training.tune_model(data.model_input, data.panel, data.setup, storage, options)
+    log_setup = data.setup.replace(target_transform="log1p")
+    training.tune_model(data.model_input, data.panel, log_setup, storage, options)
     assert len(optuna.get_all_study_names(storage)) == 2
 
 
@@ -289,7 +291,7 @@ def test_leaderboard_scores_the_zero_forecast_on_the_same_rows(data, run):
     forecasts = run.holdout_forecasts
     rows = forecasts[(forecasts["model"] == "ensemble") & forecasts["scored"]]
     y = rows["y_true"].to_numpy()
-    levels = np.array(data.setup["quantiles"])
+    levels = np.array(data.setup.quantiles)
     assert entry["rows"] == len(rows) == 81
     assert entry["score"] == entry["wape"] == pytest.approx(1.0)
     assert entry["bias"] == 0.0
@@ -298,7 +300,7 @@ def test_leaderboard_scores_the_zero_forecast_on_the_same_rows(data, run):
     assert entry["coverage_80"] == pytest.approx(np.mean(y == 0))
     assert entry["fit_seconds"] == entry["predict_seconds"] == 0
     # RMSSE by its definition: per series sqrt(mean y^2 / naive MSE), revenue-weighted
-    scales = series_scales(data.panel, data.protocol_origin, data.setup["horizon"]).table
+    scales = series_scales(data.panel, data.protocol_origin, data.setup.horizon).table
     per_series = (
         pd.DataFrame({"series": rows["series_id"].astype(str), "y2": y**2})
         .groupby("series")["y2"]
@@ -317,9 +319,9 @@ def test_leaderboard_warns_about_models_that_do_not_beat_the_floors(data, run, c
     forecasts = run.holdout_forecasts.copy()
     wild = forecasts["model"] == "xgboost"
     forecasts.loc[wild, "y_pred"] *= 10
-    with caplog.at_level(logging.WARNING, logger=nodes.__name__):
-        board = nodes.evaluate_models(
-            forecasts, data.panel, data.setup, data.model_input, *run.report.values()
+    with caplog.at_level(logging.WARNING, logger=evaluation.__name__):
+        board = evaluation.leaderboard(
+            forecasts, data.panel, data.setup, data.model_input, run.report
         )
     scores = board.set_index("model")["score"]
     assert scores["xgboost"] > scores["zero_forecast"]
@@ -330,9 +332,9 @@ def test_leaderboard_warns_about_models_that_do_not_beat_the_floors(data, run, c
 
 
 def test_leaderboard_under_rmsse(data, run):
-    setup = {**data.setup, "metric": "rmsse"}
-    board = nodes.evaluate_models(
-        run.holdout_forecasts, data.panel, setup, data.model_input, *run.report.values()
+    setup = data.setup.replace(metric="rmsse")
+    board = evaluation.leaderboard(
+        run.holdout_forecasts, data.panel, setup, data.model_input, run.report
     )
     assert (board["metric"] == "rmsse").all()
     np.testing.assert_allclose(board["score"], board["rmsse"])
@@ -369,7 +371,7 @@ def test_auto_headline_is_rmsse_on_a_mostly_zero_panel():
     days = np.arange(120)
     sparse = np.where(days % 5 == 0, 1.0, 0.0)  # one sale every fifth day: ADI 5
     panel = _panel({f"s{i}": sparse for i in range(4)})
-    metric, reason, figures = nodes.headline_choice("auto", panel, ORIGIN)
+    metric, reason, figures = choices.headline_choice("auto", panel, ORIGIN)
     assert metric == "rmsse"
     assert reason == (
         "80 % of known open periods are zero; 100 % of volume in intermittent/lumpy series "
@@ -388,7 +390,7 @@ def test_auto_headline_is_wape_on_a_smooth_panel_whatever_closures_and_gaps_say(
         {"a": smooth, "b": gappy, "c": after},
         closed={"a": list(range(0, 120, 7))},  # closed days are not zero demand
     )
-    metric, reason, figures = nodes.headline_choice("auto", panel, ORIGIN)
+    metric, reason, figures = choices.headline_choice("auto", panel, ORIGIN)
     assert metric == "wape"
     assert figures["zero_share"] == 0.0
     assert reason == (
@@ -400,7 +402,7 @@ def test_auto_headline_is_wape_on_a_smooth_panel_whatever_closures_and_gaps_say(
 def test_auto_headline_is_rmsse_when_most_volume_is_intermittent():
     days = np.arange(100)
     panel = _panel({"slow": np.ones(100), "bulky": np.where(days % 2 == 0, 50.0, 0.0)})
-    metric, reason, figures = nodes.headline_choice("auto", panel, ORIGIN)
+    metric, reason, figures = choices.headline_choice("auto", panel, ORIGIN)
     # a quarter of the periods are zero, but 2500 of 2600 units are in the ADI 2 series
     assert metric == "rmsse"
     assert reason.startswith("25 % of known open periods are zero; 96 % of volume")
@@ -410,8 +412,8 @@ def test_prepare_modeling_logs_and_records_the_chosen_headline(data, caplog):
     protocol = {**data.protocol, "metric": "auto"}
     mostly_zero = data.panel.copy()
     mostly_zero.loc[mostly_zero["date"].dt.day_of_week != 5, "demand"] = 0.0
-    with caplog.at_level(logging.INFO, logger=nodes.__name__):
-        setup = nodes.prepare_modeling(
+    with caplog.at_level(logging.INFO, logger=choices.__name__):
+        setup = choices.plan_setup(
             data.catalog,
             data.metadata,
             protocol,
@@ -419,24 +421,24 @@ def test_prepare_modeling_logs_and_records_the_chosen_headline(data, caplog):
             data.modeling,
             mostly_zero,
         )
-    assert setup["metric"] == "rmsse"
+    assert setup.metric == "rmsse"
     assert re.fullmatch(
         r"\d+ % of known open periods are zero; \d+ % of volume in intermittent/lumpy series "
         r"\(ADI >= 1.32\)",
-        setup["metric_reason"],
+        setup.metric_reason,
     )
-    assert setup["metric_figures"]["zero_share"] >= 6 / 7 - 1e-9
+    assert setup.metric_figures["zero_share"] >= 6 / 7 - 1e-9
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Headline")]
-    assert lines == [f"Headline metric rmsse: {setup['metric_reason']}"]
+    assert lines == [f"Headline metric rmsse: {setup.metric_reason}"]
 
-    named = nodes.prepare_modeling(
+    named = choices.plan_setup(
         data.catalog, data.metadata, data.protocol, data.cross_validation, data.modeling, data.panel
     )
-    assert named["metric"] == "wape"
-    assert named["metric_reason"].startswith("set in protocol.metric (")
-    assert named["metric_reason"].endswith("; auto would choose wape)")
+    assert named.metric == "wape"
+    assert named.metric_reason.startswith("set in protocol.metric (")
+    assert named.metric_reason.endswith("; auto would choose wape)")
     with pytest.raises(ValueError, match="protocol.metric 'mape' is not one of"):
-        nodes.prepare_modeling(
+        choices.plan_setup(
             data.catalog,
             data.metadata,
             {**data.protocol, "metric": "mape"},
@@ -446,14 +448,14 @@ def test_prepare_modeling_logs_and_records_the_chosen_headline(data, caplog):
 
 
 def test_tuning_and_cv_score_rmsse_with_each_folds_scales(data, caplog):
-    setup = {**data.setup, "metric": "rmsse"}
+    setup = data.setup.replace(metric="rmsse")
     options = OPTIONS["seasonal_naive"]
-    with caplog.at_level(logging.INFO, logger=nodes.__name__):
-        cv = nodes.cross_validate_model(data.model_input, data.panel, setup, {}, options)
+    with caplog.at_level(logging.INFO, logger=training.__name__):
+        cv = training.cross_validate(data.model_input, data.panel, setup, {}, options)
     rows = data.model_input.iloc[cv["row"].to_numpy()]
     for number, origin in enumerate(data.fold_origins, start=1):
         fold = (cv["fold"] == number).to_numpy()
-        scales = series_scales(data.panel, origin, setup["horizon"])
+        scales = series_scales(data.panel, origin, setup.horizon)
         expected = headline(
             "rmsse",
             rows["demand"].to_numpy()[fold],
@@ -495,10 +497,10 @@ def test_ensemble_falls_back_to_the_model_that_is_best_on_fold_1(data, metric, c
             "seasonal_naive": lag,
         }
 
-    setup = {**data.setup, "metric": metric}
+    setup = data.setup.replace(metric=metric)
     frames = _cv(data, predict)
-    with caplog.at_level(logging.INFO, logger=nodes.__name__):
-        weights = nodes.build_ensemble(data.model_input, setup, data.panel, *frames)
+    with caplog.at_level(logging.INFO, logger=training.__name__):
+        weights = training.ensemble_weights(data.model_input, setup, data.panel, by_model(frames))
     assert weights == {"perfect": 1.0, "seasonal_naive": 0.0, "steady": 0.0}
     messages = [r.getMessage() for r in caplog.records]
     candidates = next(m for m in messages if m.startswith("Ensemble candidates on CV fold 1"))
@@ -524,8 +526,10 @@ def test_ensemble_keeps_stacking_when_it_beats_every_member_on_fold_1(data, capl
         return {"over": 1.3 * y, "under": 0.7 * y, "seasonal_naive": lag}
 
     frames = _cv(data, predict)
-    with caplog.at_level(logging.INFO, logger=nodes.__name__):
-        weights = nodes.build_ensemble(data.model_input, data.setup, data.panel, *frames)
+    with caplog.at_level(logging.INFO, logger=training.__name__):
+        weights = training.ensemble_weights(
+            data.model_input, data.setup, data.panel, by_model(frames)
+        )
     assert weights["over"] == pytest.approx(0.5, abs=1e-3)
     assert weights["under"] == pytest.approx(0.5, abs=1e-3)
     assert sum(weights.values()) == pytest.approx(1.0, abs=1e-5)
@@ -543,8 +547,10 @@ def test_ensemble_can_be_the_top_three_average(data, caplog):
         return {"a": 2 * y, "b": 2 * y, "c": 2 * y, "d": y}
 
     frames = _cv(data, predict)
-    with caplog.at_level(logging.INFO, logger=nodes.__name__):
-        weights = nodes.build_ensemble(data.model_input, data.setup, data.panel, *frames)
+    with caplog.at_level(logging.INFO, logger=training.__name__):
+        weights = training.ensemble_weights(
+            data.model_input, data.setup, data.panel, by_model(frames)
+        )
     assert weights == {"a": 0.333333, "b": 0.333333, "c": 0.333333, "d": 0.0}
     chosen = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("Ensemble: "))
     assert chosen.startswith("Ensemble: average of b, c, a (fold 1 wape 0.0000")
@@ -553,7 +559,6 @@ def test_ensemble_can_be_the_top_three_average(data, caplog):
 def test_whole_unit_quantiles_only_for_intermittent_counts():
     """Slow movers counted in units get whole-unit quantiles; smooth counts (covers) and
     sales values keep fractional ones."""
-    from inventory_optimization.pipelines.modeling.nodes import prepare_modeling
 
     def setup(demand: np.ndarray) -> dict:
         days = pd.date_range("2024-01-01", periods=len(demand))
@@ -581,14 +586,14 @@ def test_whole_unit_quantiles_only_for_intermittent_counts():
             "quantiles": [0.1, 0.9],
             "seed": 0,
         }
-        return prepare_modeling(
+        return choices.plan_setup(
             catalog, metadata, protocol, {"n_folds": 1, "step": 7}, modeling, panel
         )
 
     rng = np.random.default_rng(0)
-    assert setup(rng.poisson(0.3, 100).astype(float))["count_data"]
-    assert not setup(rng.poisson(20.0, 100).astype(float))["count_data"]
-    assert not setup(rng.poisson(0.3, 100) * 0.5)["count_data"]  # intermittent sales value
+    assert setup(rng.poisson(0.3, 100).astype(float)).count_data
+    assert not setup(rng.poisson(20.0, 100).astype(float)).count_data
+    assert not setup(rng.poisson(0.3, 100) * 0.5).count_data  # intermittent sales value
 
 
 def test_target_transform_auto_is_chosen_on_the_cv_folds_and_logged(data, caplog):
@@ -601,26 +606,26 @@ def test_target_transform_auto_is_chosen_on_the_cv_folds_and_logged(data, caplog
         "transform_choice": {"folds": 2, "rows": 5000, "params": {"n_estimators": 30}},
     }
     args = (data.catalog, data.metadata, data.protocol, data.cross_validation, modeling)
-    with caplog.at_level(logging.INFO, logger=nodes.__name__):
-        setup = nodes.prepare_modeling(*args, data.panel, data.model_input)
-    scores = setup["transform_scores"]
+    with caplog.at_level(logging.INFO, logger=choices.__name__):
+        setup = choices.plan_setup(*args, data.panel, data.model_input)
+    scores = setup.transform_scores
     assert set(scores) == {"log1p", "scale", "none"}
-    assert setup["target_transform"] == min(scores, key=scores.get)
+    assert setup.target_transform == min(scores, key=scores.get)
     assert all(np.isfinite(v) and v > 0 for v in scores.values())
-    assert setup["transform_reason"].startswith("best wape of a lightgbm probe on the latest 2")
+    assert setup.transform_reason.startswith("best wape of a lightgbm probe on the latest 2")
     logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Target")]
-    assert logged == [f"Target transform {setup['target_transform']}: {setup['transform_reason']}"]
+    assert logged == [f"Target transform {setup.target_transform}: {setup.transform_reason}"]
     # the same inputs give the same choice and scores
-    assert nodes.prepare_modeling(*args, data.panel, data.model_input)["transform_scores"] == scores
+    assert choices.plan_setup(*args, data.panel, data.model_input).transform_scores == scores
 
     # A transform whose total is off by more than the tolerance is passed over.
-    biases = setup["transform_biases"]
+    biases = setup.transform_biases
     assert set(biases) == set(scores) and all(0.5 < b < 1.5 for b in biases.values())
     worst = max(biases, key=lambda t: abs(biases[t] - 1))
     tolerance = (
         abs(biases[worst] - 1) + max(abs(b - 1) for t, b in biases.items() if t != worst)
     ) / 2
-    guarded = nodes.prepare_modeling(
+    guarded = choices.plan_setup(
         *args[:4],
         {
             **modeling,
@@ -630,20 +635,19 @@ def test_target_transform_auto_is_chosen_on_the_cv_folds_and_logged(data, caplog
         data.model_input,
     )
     kept = {t: v for t, v in scores.items() if t != worst}
-    assert guarded["target_transform"] == min(kept, key=kept.get)
+    assert guarded.target_transform == min(kept, key=kept.get)
     if scores[worst] < min(kept.values()):
-        assert (
-            f"{worst} passed over: its total is off the actual by more than"
-            in (guarded["transform_reason"])
+        assert f"{worst} passed over: its total is off the actual by more than" in (
+            guarded.transform_reason
         )
 
     with_returns = data.panel.copy()
     with_returns.loc[with_returns.index[:3], "demand"] = -2.0
-    returns = nodes.prepare_modeling(*args, with_returns, data.model_input)
-    assert set(returns["transform_scores"]) == {"scale", "none"}
-    assert returns["transform_reason"].endswith("log1p left out: 3 negative demand values")
+    returns = choices.plan_setup(*args, with_returns, data.model_input)
+    assert set(returns.transform_scores) == {"scale", "none"}
+    assert returns.transform_reason.endswith("log1p left out: 3 negative demand values")
 
     with pytest.raises(ValueError, match="target_transform auto needs the model input"):
-        nodes.prepare_modeling(*args, data.panel)
+        choices.plan_setup(*args, data.panel)
     with pytest.raises(ValueError, match="modeling.target_transform 'sqrt': expected one of"):
-        nodes.prepare_modeling(*args[:4], {**modeling, "target_transform": "sqrt"}, data.panel)
+        choices.plan_setup(*args[:4], {**modeling, "target_transform": "sqrt"}, data.panel)
