@@ -65,12 +65,48 @@ def figures() -> None:
         f"zero share {zeros:.3f}"
     )
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    class_weights_effect(board)
     backtest = pd.read_csv(latest_version(reporting / "policy_backtest.csv"))
     totals = backtest[backtest["series_id"] == "ALL"].set_index("policy")
     keep = ["total_cost", "fill_rate", "demand", "units_purchased", "end_on_hand"]
     print(totals.loc[["naive", "seasonal_naive", "croston", "ensemble", "oracle"], keep])
     rule, ensemble = totals.loc["naive", "total_cost"], totals.loc["ensemble", "total_cost"]
     print(f"ensemble vs rule: {100 * (ensemble / rule - 1):+.1f} %")
+
+
+def class_weights_effect(board: pd.DataFrame) -> None:
+    """The holdout headline of the ensemble with its per-class weights (the run's) and with the
+    run's overall weights only, re-blended from the saved per-model holdout predictions."""
+    import json
+
+    from inventory_optimization.datasets import ModelingSetupDataset
+    from inventory_optimization.models.cv import scored
+    from inventory_optimization.models.training import combine
+    from inventory_optimization.retention import latest_version
+
+    data = PROJECT_ROOT / "data"
+    setup = ModelingSetupDataset(filepath=str(data / "06_models/custom/modeling_setup.json")).load()
+    models = data / "06_models" / "custom"
+    weights = json.loads(latest_version(models / "ensemble_weights.json").read_text())
+    own = json.loads(latest_version(models / "ensemble_class_weights.json").read_text())
+    rows = pd.read_parquet(data / "05_model_input/custom/model_input.parquet")
+    panel = pd.read_parquet(data / "03_primary/custom/demand_panel.parquet")
+    output = data / "07_model_output" / "custom"
+    frames = [pd.read_parquet(output / m / "holdout_predictions.parquet") for m in weights]
+    scales = setup.scales(panel, setup.holdout_origin)
+
+    def headline(class_weights: dict) -> float:
+        blended = combine(frames, weights, rows, setup, class_weights)
+        judged = rows.iloc[blended["row"].to_numpy()]
+        keep = scored(judged, setup.scoring).to_numpy()
+        return setup.score(judged[keep], blended["pred"].to_numpy()[keep], scales)
+
+    reported = float(board.set_index("model").loc["ensemble", "score"])
+    print(
+        f"ensemble {setup.metric}: {headline(own):.4f} with its weights per demand class "
+        f"({', '.join(own) or 'none'}; leaderboard {reported:.4f}), {headline({}):.4f} with "
+        f"the overall weights only"
+    )
 
 
 def main() -> None:

@@ -132,6 +132,7 @@ def training_registration(  # noqa: PLR0913 - the run's record from its parts
         "fold_origins": list(setup.fold_origins),
         "trained_until": setup.live_origin,
         "ensemble_weights": dict(bundle.weights),
+        "ensemble_class_weights": {c: dict(w) for c, w in bundle.class_weights.items()},
         **{
             f"{model}.parameters": entry["parameters"]
             for model, entry in model_card.get("models", {}).items()

@@ -136,6 +136,10 @@ def inventory_optimization_rossmann_training():
     def feature_importances():
         _run_kedro_node(node_names=["feature_importances"])
 
+    @task(task_id="choose-class-weights")
+    def choose_class_weights():
+        _run_kedro_node(node_names=["choose_class_weights"])
+
     @task(task_id="assemble-forecasts")
     def assemble_forecasts():
         _run_kedro_node(node_names=["assemble_forecasts"])
@@ -175,6 +179,7 @@ def inventory_optimization_rossmann_training():
         "xgboost": xgboost(),
         "build-ensemble": build_ensemble(),
         "feature-importances": feature_importances(),
+        "choose-class-weights": choose_class_weights(),
         "assemble-forecasts": assemble_forecasts(),
         "build-forecaster-bundle": build_forecaster_bundle(),
         "evaluate-models": evaluate_models(),
@@ -237,8 +242,21 @@ def inventory_optimization_rossmann_training():
     tasks["lightgbm"] >> tasks["feature-importances"]
     tasks["random-forest"] >> tasks["feature-importances"]
     tasks["xgboost"] >> tasks["feature-importances"]
+    tasks["build-ensemble"] >> tasks["choose-class-weights"]
+    tasks["build-features"] >> tasks["choose-class-weights"]
+    tasks["clean-demand-panel"] >> tasks["choose-class-weights"]
+    tasks["croston"] >> tasks["choose-class-weights"]
+    tasks["ets"] >> tasks["choose-class-weights"]
+    tasks["lightgbm"] >> tasks["choose-class-weights"]
+    tasks["lstm"] >> tasks["choose-class-weights"]
+    tasks["prepare-modeling"] >> tasks["choose-class-weights"]
+    tasks["random-forest"] >> tasks["choose-class-weights"]
+    tasks["seasonal-naive"] >> tasks["choose-class-weights"]
+    tasks["tsb"] >> tasks["choose-class-weights"]
+    tasks["xgboost"] >> tasks["choose-class-weights"]
     tasks["build-ensemble"] >> tasks["assemble-forecasts"]
     tasks["build-features"] >> tasks["assemble-forecasts"]
+    tasks["choose-class-weights"] >> tasks["assemble-forecasts"]
     tasks["croston"] >> tasks["assemble-forecasts"]
     tasks["ets"] >> tasks["assemble-forecasts"]
     tasks["lightgbm"] >> tasks["assemble-forecasts"]
@@ -250,6 +268,7 @@ def inventory_optimization_rossmann_training():
     tasks["xgboost"] >> tasks["assemble-forecasts"]
     tasks["assemble-forecasts"] >> tasks["build-forecaster-bundle"]
     tasks["build-ensemble"] >> tasks["build-forecaster-bundle"]
+    tasks["choose-class-weights"] >> tasks["build-forecaster-bundle"]
     tasks["croston"] >> tasks["build-forecaster-bundle"]
     tasks["describe-panel"] >> tasks["build-forecaster-bundle"]
     tasks["ets"] >> tasks["build-forecaster-bundle"]
@@ -274,6 +293,7 @@ def inventory_optimization_rossmann_training():
     tasks["tsb"] >> tasks["evaluate-models"]
     tasks["xgboost"] >> tasks["evaluate-models"]
     tasks["build-ensemble"] >> tasks["model-card"]
+    tasks["choose-class-weights"] >> tasks["model-card"]
     tasks["clean-demand-panel"] >> tasks["model-card"]
     tasks["croston"] >> tasks["model-card"]
     tasks["ets"] >> tasks["model-card"]

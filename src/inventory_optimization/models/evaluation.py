@@ -195,6 +195,7 @@ def model_card(  # noqa: PLR0913 - the run's record from its parts
     fit_reports: Mapping[str, Mapping[str, Any]],
     tuning_trials: Mapping[str, pd.DataFrame],
     param_importances: Mapping[str, Mapping[str, float]],
+    class_weights: Mapping[str, Mapping[str, float]] | None = None,
 ) -> dict[str, Any]:
     """One JSON record of the run: parameters, best trials, CV and holdout metrics, features,
     data fingerprint, library versions and git commit. The mappings hold per model its fit
@@ -231,6 +232,7 @@ def model_card(  # noqa: PLR0913 - the run's record from its parts
         },
         "target_transform": setup.target_transform,
         "ensemble_weights": dict(weights),
+        "ensemble_class_weights": {c: dict(w) for c, w in (class_weights or {}).items()},
         "holdout": holdout_leaderboard.to_dict(orient="records"),
         "models": models,
         "features": list(setup.features),

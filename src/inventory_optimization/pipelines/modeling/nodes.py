@@ -92,10 +92,31 @@ def build_ensemble(
     return training.ensemble_weights(model_input, setup, demand_panel, cv_predictions)
 
 
+def choose_class_weights(
+    model_input: pd.DataFrame,
+    setup: ModelingSetup,
+    demand_panel: pd.DataFrame,
+    weights: dict[str, float],
+    modeling: dict[str, Any],
+    **cv_predictions: pd.DataFrame,
+) -> dict[str, dict[str, float]]:
+    """The ensemble's own weights of the demand classes where they beat the run's weights
+    (``modeling.ensemble_by_class``)."""
+    return training.class_weights(
+        model_input,
+        setup,
+        demand_panel,
+        cv_predictions,
+        weights,
+        modeling.get("ensemble_by_class"),
+    )
+
+
 def assemble_forecasts(
     model_input: pd.DataFrame,
     setup: ModelingSetup,
     weights: dict[str, float],
+    class_weights: dict[str, dict[str, float]],
     **predictions: pd.DataFrame,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Calibration]:
     """Holdout forecasts of every model and the ensemble, the ensemble's live forecast and
@@ -108,6 +129,7 @@ def assemble_forecasts(
         cv=by_kind(predictions, "cv"),
         holdout=by_kind(predictions, "holdout"),
         live=by_kind(predictions, "live"),
+        class_weights=class_weights,
     )
     return assembled.holdout, assembled.live, assembled.calibration
 
@@ -119,26 +141,38 @@ def build_forecaster_bundle(
     features: dict[str, Any],
     weights: dict[str, float],
     calibration: Calibration,
+    class_weights: dict[str, dict[str, float]] | None = None,
     **models: Any,
 ) -> ForecasterBundle:
     """The run's forecaster bundle: the ensemble's members fitted on all data (the live
     fits; a model of weight 0 is left out, so loading the bundle never imports what it does
     not use), the weights and calibration, and what builds the features of a later origin."""
-    members = {name: model for name, model in models.items() if weights.get(name, 0.0) > 0}
+    class_weights = class_weights or {}
+    tables = [weights, *class_weights.values()]
+    members = {
+        name: model
+        for name, model in models.items()
+        if any(table.get(name, 0.0) > 0 for table in tables)
+    }
     bundle = ForecasterBundle(
         setup=setup,
         panel_metadata=panel_metadata,
         feature_settings=frequency_settings(features, panel_metadata["frequency"]),
         feature_transforms=feature_transforms,
         models=members,
-        weights={name: weights[name] for name in members},
+        weights={name: weights.get(name, 0.0) for name in members},
         calibration=calibration,
+        class_weights={
+            demand_class: {name: table.get(name, 0.0) for name in members}
+            for demand_class, table in class_weights.items()
+        },
     )
     logger.info(
-        "Forecaster bundle: the ensemble's %d members (%s; weight 0, left out: %s), trained "
-        "until %s, horizon %d",
+        "Forecaster bundle: the ensemble's %d members (%s%s; weight 0, left out: %s), "
+        "trained until %s, horizon %d",
         len(members),
-        ", ".join(f"{name} {weights[name]:.3g}" for name in sorted(members)),
+        ", ".join(f"{name} {bundle.weights[name]:.3g}" for name in sorted(members)),
+        "".join(f"; own weights for {c} series" for c in class_weights),
         ", ".join(sorted(set(models) - set(members))) or "none",
         bundle.trained_until.date(),
         bundle.horizon,
@@ -191,6 +225,7 @@ def model_card(
     setup: ModelingSetup,
     model_leaderboard: pd.DataFrame,
     ensemble_weights: dict[str, float],
+    class_weights: dict[str, dict[str, float]],
     demand_panel: pd.DataFrame,
     **records: Any,
 ) -> dict[str, Any]:
@@ -204,4 +239,5 @@ def model_card(
         fit_reports=by_kind(records, "fit_report"),
         tuning_trials=by_kind(records, "tuning_trials"),
         param_importances=by_kind(records, "param_importances"),
+        class_weights=class_weights,
     )
