@@ -58,7 +58,10 @@ def test_a_class_gets_weights_of_its_own_where_the_run_s_are_wrong_for_it(data, 
     assert set(own) == {"intermittent"}
     assert own["intermittent"]["a"] == pytest.approx(1.0, abs=1e-4)
     lines = [r.getMessage() for r in caplog.records if "by demand class" in r.getMessage()]
-    assert [line.rsplit(": ", 1)[1] for line in lines] == ["not kept", "kept"]
+    assert [line.rsplit(": ", 1)[1] for line in lines] == [
+        "not kept (it must be 1% lower)",
+        "kept",
+    ]
     assert lines[1].startswith("Ensemble by demand class: intermittent series' rows (39 on")
     assert " wape 0.0000 against " in lines[1]
 
@@ -93,6 +96,13 @@ def test_classes_with_few_rows_or_the_switch_off_are_left_alone(data):
     weights = training.ensemble_weights(rows, data.setup, data.panel, cv)
     assert (
         training.class_weights(rows, data.setup, data.panel, cv, weights, {"min_rows": 10**6}) == {}
+    )
+    # A gain smaller than min_gain (a share of the run's fold-1 score) is not taken.
+    assert (
+        training.class_weights(
+            rows, data.setup, data.panel, cv, weights, {"min_rows": 10, "min_gain": 1.0}
+        )
+        == {}
     )
     off = {"enabled": False, "min_rows": 10}
     assert training.class_weights(rows, data.setup, data.panel, cv, weights, off) == {}

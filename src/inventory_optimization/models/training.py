@@ -314,8 +314,10 @@ def class_weights(  # noqa: PLR0913 - the fold predictions and the run's weights
     chosen on the older folds only, so fold 1 judges them out of sample, against the run's
     weights, which were chosen on fold 1 itself (the comparison favours them). Classes are
     tried in turn (smooth, intermittent, erratic, lumpy); one keeps its weights only if they
-    lower the headline of all of fold 1's rows. ``options``: ``enabled`` (default true) and
-    ``min_rows``, the fewest rows of a class in the older folds and in fold 1 (200)."""
+    lower the headline of all of fold 1's rows by ``min_gain`` (a share of it, 1 %: a smaller
+    gain on one fold is noise as often as not). ``options``: ``enabled`` (default true),
+    ``min_gain`` and ``min_rows``, the fewest rows of a class in the older folds and in fold 1
+    (200)."""
     options = dict(options or {})
     if not options.get("enabled", True):
         return {}
@@ -323,6 +325,7 @@ def class_weights(  # noqa: PLR0913 - the fold predictions and the run's weights
         logger.info("Ensemble by demand class: not tried (needs %s and 2 CV folds)", CLASS_COLUMN)
         return {}
     min_rows = int(options.get("min_rows", 200))
+    min_gain = float(options.get("min_gain", 0.01))
     frames = list(cv_predictions.values())
     wide = pd.concat(frames).pivot_table(index="row", columns="model", values="pred")
     wide.columns = [str(m) for m in wide.columns]
@@ -369,7 +372,7 @@ def class_weights(  # noqa: PLR0913 - the fold predictions and the run's weights
         )
         trial = {**chosen, demand_class: candidates[label]}
         trial_score = score(latest, 1, weights, trial)
-        kept = trial_score < best_score
+        kept = trial_score < best_score * (1 - min_gain)
         logger.info(
             "Ensemble by demand class: %s series' rows (%d on fold 1) with %s: fold 1 %s %.4f "
             "against %.4f with the run's weights: %s",
@@ -379,7 +382,7 @@ def class_weights(  # noqa: PLR0913 - the fold predictions and the run's weights
             setup.metric,
             trial_score,
             best_score,
-            "kept" if kept else "not kept",
+            "kept" if kept else f"not kept (it must be {min_gain:.0%} lower)",
         )
         if kept:
             chosen, best_score = trial, trial_score
