@@ -64,7 +64,9 @@ def create_pipelines(source: Source) -> dict[str, Pipeline]:
     pipelines["training"] = (
         pipelines["data_engineering"] + pipelines["feature_engineering"] + pipelines["modeling"]
     )
-    plan = pipelines["replenishment"].to_outputs("replenishment_plan", "replenishment_plan_csv")
+    plan = pipelines["replenishment"].to_outputs(
+        "replenishment_plan", "replenishment_plan_csv", "order_sheet"
+    )
     pipelines["daily"] = (
         pipelines["data_engineering"]
         + pipelines["forecasting"]

@@ -104,6 +104,10 @@ def inventory_optimization_rossmann_daily():
     def plan_replenishment():
         _run_kedro_node(node_names=["plan_replenishment"])
 
+    @task(task_id="write-order-sheet")
+    def write_order_sheet():
+        _run_kedro_node(node_names=["write_order_sheet"])
+
     @task(task_id="daily-report")
     def daily_report():
         _run_kedro_node(node_names=["daily_report"])
@@ -119,6 +123,7 @@ def inventory_optimization_rossmann_daily():
         "forecast-from-bundle": forecast_from_bundle(),
         "resolve-positions": resolve_positions(),
         "plan-replenishment": plan_replenishment(),
+        "write-order-sheet": write_order_sheet(),
         "daily-report": daily_report(),
     }
     tasks["ingest-sales"] >> tasks["absorb-landed-sales"]
@@ -141,10 +146,16 @@ def inventory_optimization_rossmann_daily():
     tasks["describe-panel"] >> tasks["plan-replenishment"]
     tasks["forecast-from-bundle"] >> tasks["plan-replenishment"]
     tasks["resolve-positions"] >> tasks["plan-replenishment"]
+    tasks["build-item-parameters"] >> tasks["write-order-sheet"]
+    tasks["describe-panel"] >> tasks["write-order-sheet"]
+    tasks["ingest-sales"] >> tasks["write-order-sheet"]
+    tasks["plan-replenishment"] >> tasks["write-order-sheet"]
+    tasks["resolve-positions"] >> tasks["write-order-sheet"]
     tasks["describe-panel"] >> tasks["daily-report"]
     tasks["forecast-from-bundle"] >> tasks["daily-report"]
     tasks["monitor-forecasts"] >> tasks["daily-report"]
     tasks["plan-replenishment"] >> tasks["daily-report"]
+    tasks["write-order-sheet"] >> tasks["daily-report"]
 
 
 inventory_optimization_rossmann_daily()
