@@ -133,3 +133,14 @@ def test_the_node_sheet_agrees_with_the_plan_line_by_line():
     # As of 2024-01-01, ordered on the 2nd, 2 days' lead time.
     assert str(by_id.loc["A", "arrives_on"]) == "2024-01-04"
     assert {"order_value_USD", "unit_cost_USD"} <= set(sheet.columns)
+
+
+def test_fractional_assumed_stock_never_reads_against_the_decision():
+    """Assumed positions are fractions of units: the sheet shows whole units held (rounded
+    down) and says "just above" where the whole units tie but the plan did not order."""
+    plan = _plan().iloc[:2].assign(on_hand=[30.75, 30.6], order_qty=[0.0, 48.0])
+    plan["order_value"] = plan["order_qty"] * 2.0
+    sheet = order_sheet(plan, _items(), None, plan["as_of_date"])
+    reasons = sheet.set_index("series_id")["reason"]
+    assert reasons["A"].startswith("on hand 30 + on order 0 = 30, at or below reorder point 30")
+    assert reasons["B"] == "on hand 30 + on order 0 = 30, just above reorder point 30: no order"

@@ -48,6 +48,12 @@ def _whole(values: pd.Series) -> pd.Series:
     return np.round(pd.to_numeric(values, errors="coerce") + 0.0).astype("Int64")
 
 
+def _units_held(values: pd.Series) -> pd.Series:
+    """Stock in whole units, rounded down (a fraction of a unit, from an assumed position,
+    cannot be sold), so that a position at or below the trigger never reads above it."""
+    return np.floor(pd.to_numeric(values, errors="coerce").fillna(0) + _SLACK).astype("Int64")
+
+
 def batching_words(
     case_pack: np.ndarray,
     min_order: np.ndarray,
@@ -87,20 +93,20 @@ def order_reasons(
     order 0 = 12 at or below the reorder point 30: order up to 78`` or ``... above the reorder
     point 30: no order``; a day that is not the item's review day, a cut under the budget or
     capacity, and a not-planned item (discontinued) say so."""
-    on_hand, on_order = _whole(plan["on_hand"]), _whole(plan["on_order"].fillna(0))
+    on_hand, on_order = _units_held(plan["on_hand"]), _units_held(plan["on_order"])
     position = on_hand + on_order
     ordered = plan["order_qty"].fillna(0).to_numpy() > 0
     stock = (
         "on hand " + on_hand.astype(str) + " + on order " + on_order.astype(str)
         + " = " + position.astype(str)
     )  # fmt: skip
-    # The plan decides on unrounded figures: a rounded tie reads "just above".
+    # The plan decides on unrounded figures: where the whole units shown tie, "just above".
     below = plan["on_hand"] + plan["on_order"].fillna(0) <= plan["order_trigger"] + _SLACK
     compared = np.where(
         below,
         ", at or below reorder point ",
         np.where(
-            (position == reorder_point).fillna(False).to_numpy(dtype=bool),
+            (position <= reorder_point).fillna(False).to_numpy(dtype=bool),
             ", just above reorder point ",
             ", above reorder point ",
         ),
@@ -161,8 +167,8 @@ def order_sheet(
             f"case_pack{units}": _whole(item["case_pack"]),
             f"order_value{money}": plan["order_value"].fillna(0).round(2),
             "arrives_on": pd.to_datetime(arrival).dt.date.where(quantity > 0),
-            f"on_hand{units}": _whole(plan["on_hand"]),
-            f"on_order{units}": _whole(plan["on_order"].fillna(0)),
+            f"on_hand{units}": _units_held(plan["on_hand"]),
+            f"on_order{units}": _units_held(plan["on_order"]),
             f"reorder_point{units}": reorder_point,
             f"order_up_to{units}": order_up_to,
             "batching": batching_words(
