@@ -420,7 +420,9 @@ def train_before(
     trainer = DailyProject(
         project.path, project.dataset, project.env, {**project.params, **(training_params or {})}
     )
-    result = trainer.kedro("run", "--pipelines", "training", "--from-nodes", "ingest_sales")
+    result = trainer.kedro(
+        "run", "--pipelines", "training", "--from-nodes", "data_engineering.ingest_sales"
+    )
     if result.returncode != 0:
         raise RuntimeError(f"training failed:\n{result.stderr[-4000:]}")
     return last, time.perf_counter() - started

@@ -204,7 +204,7 @@ def _savings_card(head: Mapping[str, object], unit: str | None, currency: str) -
     per = (unit or "period").removesuffix("s")
     return _card(
         f"{_fmt(head['money_saved_per_year'], 'money')} {currency} a year",
-        f"saved vs the spreadsheet rule in the backtest: "
+        f"saved vs the spreadsheet rule at the backtest's rate: "
         f"{_fmt(head['money_saved_per_period'], 'money')} {currency} per {per}, "
         f"{_fmt(head['cost_saving'], 'percent')} of its cost",
     )
