@@ -43,7 +43,7 @@ def prepare(env: str | None, folder: Path, full_budget: bool):
     scratch_project(PROJECT_ROOT, folder / "project")
     if env is None:
         project = DailyProject(folder / "project", "synthetic")
-        generated = project.kedro("run", "--nodes", "generate_demand_data")
+        generated = project.kedro("run", "--nodes", "data_engineering.generate_demand_data")
         if generated.returncode != 0:
             raise RuntimeError(generated.stderr[-3000:])
         sales = project.raw("sales.csv")

@@ -30,7 +30,7 @@ DAYS = 14
 def replayed(tmp_path_factory):
     folder = scratch_project(PROJECT_ROOT, tmp_path_factory.mktemp("replay") / "project")
     project = DailyProject(folder, "synthetic")
-    generated = project.kedro("run", "--nodes", "generate_demand_data")
+    generated = project.kedro("run", "--nodes", "data_engineering.generate_demand_data")
     assert generated.returncode == 0, generated.stderr[-3000:]
     raw_panel, _, _ = raw_panel_of(project)
     sales = project.raw("sales.csv")

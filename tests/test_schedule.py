@@ -67,7 +67,7 @@ class Dag:
         (call,) = calls
         if call.get("namespaces") is not None:
             names = set(call["namespaces"])
-            return {n.name for n in pipeline.nodes if (n.namespace or "").split(".")[0] in names}
+            return {n.name for n in pipeline.only_nodes_with_namespaces(sorted(names)).nodes}
         return set(call["node_names"])
 
 

@@ -30,6 +30,9 @@ from tests.conftest import PROJECT_ROOT
 VERSIONED = (
     "replenishment_plan",
     "replenishment_plan_csv",
+    "order_sheet",
+    "summary_report",
+    "daily_report",
     "holdout_forecasts",
     "model_leaderboard",
     "policy_backtest",

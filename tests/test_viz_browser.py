@@ -1,7 +1,9 @@
 """The pipeline graph as a stakeholder opens it: `kedro viz build`, served over HTTP, rendered
-by a real headless Chromium. The flowchart must show the four stages (tag filters), the model
-families as collapsed modular pipelines, and the key nodes and datasets by name. A screenshot
-is kept at test-artifacts/kedro_viz.png for a human to look at."""
+by a real headless Chromium. The first screen must show the flow data -> features -> models ->
+plan -> reports as five collapsed stage boxes (each expandable: the model families inside
+modeling, the nodes inside each stage), the datasets they pass between them by name, laid out
+small enough to be read, and the stage tags as filters. A screenshot is kept at
+test-artifacts/kedro_viz.png for a human to look at."""
 
 from __future__ import annotations
 
@@ -31,18 +33,23 @@ DOM_WINDOW = (1600, 2400)
 CHROMIUM_TIMEOUT = 180
 VIRTUAL_TIME_MS = 20000
 
-# The model families: one namespace each, drawn collapsed as one box per model.
+# The stages, in the order of the flow: one collapsed box each on the first screen.
+STAGES = ["data_engineering", "feature_engineering", "modeling", "replenishment", "reporting"]
+# The model families: nested inside modeling, one box each once it is expanded.
 MODEL_GROUPS = {"seasonal_naive", "ets", "random_forest", "xgboost", "lstm"}
-# A few nodes and datasets from every stage, as the flowchart labels them.
+# A few nodes of every stage: inside their stage's box, not on the first screen.
 TASKS = {
-    "clean_demand_panel",
-    "build_features",
-    "build_ensemble",
-    "assemble_forecasts",
-    "plan_replenishment",
-    "backtest_policies",
+    "data_engineering": "clean_demand_panel",
+    "feature_engineering": "build_features",
+    "modeling": "build_ensemble",
+    "replenishment": "plan_replenishment",
+    "reporting": "inventory_chart",
 }
-DATASETS = {"demand_panel", "model_input", "demand_forecast", "replenishment_plan"}
+# What the stages pass to each other, drawn between the boxes.
+DATASETS = {"demand_panel", "model_input", "demand_forecast", "replenishment_plan", "order_sheet"}
+# The zoom at which the first screen's graph fits the window: 17 % when every node was drawn.
+MIN_FIT_ZOOM = 0.4
+SIDEBAR_PX = 480  # kedro-viz's menu and sidebar, left of the flowchart
 # The tags as kedro-viz's filter panel names them: the four stages and the cross-cutting ones.
 TAG_FILTERS = {
     "Data Engineering",
@@ -179,7 +186,12 @@ class _FlowchartParser(HTMLParser):
                 self._g_depth += 1
             elif "pipeline-node" in classes:
                 kind = next((c.split("--", 1)[1] for c in classes if "--" in c), "")
-                self._node = {"kind": kind, "transform": attributes.get("transform"), "label": ""}
+                self._node = {
+                    "kind": kind,
+                    "transform": attributes.get("transform"),
+                    "fullname": attributes.get("data-node-fullname", ""),
+                    "label": "",
+                }
                 self._g_depth = 0
         elif tag == "text" and self._node is not None and "pipeline-node__text" in classes:
             self._capture = "node"
@@ -203,6 +215,11 @@ class _FlowchartParser(HTMLParser):
             self.filters.append(data.strip())
 
 
+def _position(node: dict) -> tuple[float, float]:
+    x, y = re.findall(r"[-\d.]+", node["transform"] or "")[:2]
+    return float(x), float(y)
+
+
 def _png_size(path: Path) -> tuple[int, int]:
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
@@ -221,16 +238,24 @@ def test_kedro_viz_build_renders_the_pipeline_in_chromium(
     page.feed(dom)
     labels = {node["label"].strip(): node["kind"] for node in page.nodes}
 
-    # The graph was laid out: nodes are placed at many different positions.
-    positions = {node["transform"] for node in page.nodes if node["transform"]}
-    assert len(page.nodes) >= 40 and len(positions) >= 40, (len(page.nodes), len(positions))
-    # Model families are collapsed into one box each; tasks and datasets carry their names.
-    assert {name: labels.get(name) for name in MODEL_GROUPS} == dict.fromkeys(
-        MODEL_GROUPS, "modularPipeline"
-    )
-    assert {name: labels.get(name) for name in TASKS} == dict.fromkeys(TASKS, "task")
+    # The first screen is the flow of the stages, each one collapsed box with its full name.
+    boxes = {n["label"].strip(): n for n in page.nodes if n["kind"] == "modularPipeline"}
+    assert sorted(boxes) == sorted(STAGES), sorted(boxes)
+    assert all(boxes[name]["fullname"] == name for name in STAGES)
+    downward = [_position(boxes[name])[1] for name in STAGES]
+    assert downward == sorted(downward), dict(zip(STAGES, downward, strict=True))
+    assert not MODEL_GROUPS & set(labels) and not set(TASKS.values()) & set(labels)
     assert {name: labels.get(name) for name in DATASETS} == dict.fromkeys(DATASETS, "data")
-    # The four stages and the cross-cutting tags are offered as filters, readably named.
+    # Few enough nodes, spread over distinct places, to be read at the zoom that fits them.
+    positions = [_position(node) for node in page.nodes]
+    assert 10 <= len(page.nodes) <= 40 and len(set(positions)) == len(positions), len(positions)
+    xs, ys = zip(*positions, strict=True)
+    fit = min(
+        (WINDOW[0] - SIDEBAR_PX) / (max(xs) - min(xs) + 200),
+        WINDOW[1] / (max(ys) - min(ys) + 200),
+    )
+    assert fit >= MIN_FIT_ZOOM, f"the first screen fits at {fit:.0%} zoom only"
+    # The stages and the cross-cutting tags are offered as filters, readably named.
     assert TAG_FILTERS <= set(page.filters), repr(page.filters)
     assert not any(re.search(r"\w_\w", tag) for tag in page.filters), page.filters
 
@@ -242,6 +267,25 @@ def test_kedro_viz_build_renders_the_pipeline_in_chromium(
     # Measured with Chromium 156 at this window size: the app with an empty pipeline is about
     # 46 kB, with this project's graph drawn about 125 kB.
     assert SCREENSHOT.stat().st_size > 75_000, SCREENSHOT.stat().st_size
+
+
+def test_each_stage_box_expands_to_its_nodes(viz_site: tuple[str, list[str]]):
+    """Clicking a stage box opens it: the build's modular-pipeline tree holds each stage's
+    nodes, and modeling holds one box per model family."""
+    graph = json.loads((BUILD_DIR / "api" / "main").read_text())
+    names = {node["id"]: node["name"] for node in graph["nodes"]}
+    tree = graph["modular_pipelines"]
+    assert {c["id"] for c in tree["__root__"]["children"] if c["type"] == "modularPipeline"} == set(
+        STAGES
+    )
+    for stage, task in TASKS.items():
+        inside = {names.get(c["id"], c["id"]) for c in tree[stage]["children"]}
+        assert task in inside, (stage, sorted(inside))
+    families = {c["id"] for c in tree["modeling"]["children"] if c["type"] == "modularPipeline"}
+    assert {f"modeling.{m}" for m in MODEL_GROUPS} <= families
+    # Datasets keep their catalog names: only the nodes carry the stage.
+    datasets = {node["name"] for node in graph["nodes"] if node["type"] == "data"}
+    assert DATASETS | {"stock_positions", "current_positions"} <= datasets
 
 
 def test_kedro_viz_build_carries_a_preview_of_every_chart(viz_site: tuple[str, list[str]]):

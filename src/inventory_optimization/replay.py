@@ -83,7 +83,8 @@ class DailyProject:
         with project_context(self) as context:
             source = source_for(context.params["data_source"]["kind"])
         generator = source.generator.__name__ if source.generator else None
-        return [n.name for n in create_pipelines(source)["daily"].nodes if n.name != generator]
+        daily = create_pipelines(source)["daily"].nodes
+        return [n.name for n in daily if n.name.rsplit(".", 1)[-1] != generator]
 
     def run_daily(self) -> float:
         """One ``daily`` run (without a generator node); its wall seconds. A failed run
@@ -419,7 +420,9 @@ def train_before(
     trainer = DailyProject(
         project.path, project.dataset, project.env, {**project.params, **(training_params or {})}
     )
-    result = trainer.kedro("run", "--pipelines", "training", "--from-nodes", "ingest_sales")
+    result = trainer.kedro(
+        "run", "--pipelines", "training", "--from-nodes", "data_engineering.ingest_sales"
+    )
     if result.returncode != 0:
         raise RuntimeError(f"training failed:\n{result.stderr[-4000:]}")
     return last, time.perf_counter() - started

@@ -96,9 +96,9 @@ def test_pipelines_of_a_source_have_one_ingestion_node(kind: str):
     source = SOURCES[kind]
     registered = create_pipelines(source)
     ingestion = [n for n in registered["__default__"].nodes if "ingestion" in n.tags]
-    names = [n.name for n in ingestion]
+    names = [n.name.removeprefix("data_engineering.") for n in ingestion]
     assert names.count("ingest_sales") == 1
-    node = next(n for n in ingestion if n.name == "ingest_sales")
+    node = next(n for n in ingestion if n.name == "data_engineering.ingest_sales")
     assert set(node.inputs) == {*source.raw_inputs.values(), "params:data_source"}
     assert ("generate_demand_data" in names) == (source.generator is not None)
     # The old pipeline name still runs the same nodes.
@@ -113,7 +113,8 @@ def _ingestion_inputs(env: str | None) -> set[str]:
     with KedroSession.create(project_path=PROJECT_ROOT, env=env) as session:
         session._hook_manager = _create_hook_manager()  # no project hooks, as in kedro-viz
         session.load_context()
-        node = next(n for n in pipelines["__default__"].nodes if n.name == "ingest_sales")
+        ingest = "data_engineering.ingest_sales"
+        node = next(n for n in pipelines["__default__"].nodes if n.name == ingest)
         return set(node.inputs)
 
 

@@ -313,6 +313,93 @@ def test_the_daily_report_heads_with_the_retrain_recommendation_and_its_reason()
 def test_the_daily_report_of_a_first_morning_says_there_is_nothing_to_score():
     empty = _monitored("in band", "ok").iloc[0:0]
     report = summary.daily_summary_html(
-        "Daily", {}, _daily_plan(), empty, {}, champion_version="1", retrain_status="retrain recommended"
+        "Daily",
+        {},
+        _daily_plan(),
+        empty,
+        {},
+        champion_version="1",
+        retrain_status="retrain recommended",
     )
     assert "nothing to score yet" in report and 'class="alert"' not in report
+
+
+def _order_sheet() -> pd.DataFrame:
+    """The order sheet of a hand-made plan, as the replenishment pipeline writes it."""
+    from inventory_optimization.inventory.order_sheet import order_sheet
+
+    plan = pd.DataFrame(
+        {
+            "series_id": [f"S{i:02d}_I{i:03d}" for i in range(30)],
+            "as_of_date": pd.Timestamp("2024-12-29"),
+            "policy": "periodic_review_RS",
+            "on_hand": np.arange(30, dtype=float) * 7,
+            "on_order": 0.0,
+            "lead_time": 2.0,
+            "order_trigger": np.full(30, 120.4),
+            "economic_batch": 40.0,
+            "order_up_to": np.full(30, 160.4),
+            "review_due": True,
+            "expected_fill_rate": 0.95,
+        }
+    )
+    plan["order_qty"] = np.where(plan["on_hand"] <= 120.4, np.ceil(160.4 - plan["on_hand"]), 0.0)
+    plan["order_value"] = plan["order_qty"] * 2.5
+    items = pd.DataFrame(
+        {"series_id": plan["series_id"], "unit_cost": 2.5, "case_pack": 1.0, "min_order_qty": 0.0}
+    )
+    attributes = items[["series_id"]].assign(category="household cleaning supplies")
+    arrival = plan["as_of_date"] + pd.Timedelta(days=3)
+    return order_sheet(plan, items, attributes, arrival, currency="EUR")
+
+
+def _report(sheet: pd.DataFrame) -> str:
+    forecast = _holdout().query("model == 'ensemble'")
+    return summary.summary_html(
+        "Summary",
+        {"source": "demo", "series": 30},
+        _leaderboard(),
+        _backtest(),
+        _plan(),
+        {"Model leaderboard": charts.leaderboard_chart(_leaderboard())},
+        order_sheet=sheet,
+        forward_figure=charts.forward_forecast_chart(forecast, top=2, band=("q_0.1", "q_0.9")),
+        holdout_periods=14,
+        periods_per_year=365.25,
+        latest_report="data/08_reporting/demo/summary_report_latest.html",
+        currency="EUR",
+        horizon="14 days",
+    )
+
+
+def test_the_summary_opens_with_order_today_and_savings_in_money():
+    sheet = _order_sheet()
+    page = _report(sheet)
+    headings = re.findall(r"<h2>([^<]+)</h2>", page)
+    assert headings[0] == "Order today"
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    # Backtest: the rule costs 100, the ensemble policy 60 over 14 days: 40 saved.
+    assert "1,044 EUR a year" in text  # 40 / 14 x 365.25
+    assert "2.86 EUR per day, 40.0% of its cost" in text
+    assert "data/08_reporting/demo/summary_report_latest.html" in text
+    # The sheet's orders first, quantity before the reason, no safety stock.
+    table = page[page.index('<table class="sheet">') :]
+    table = table[: table.index("</table>")]
+    headers = re.findall(r"<th>([^<]+)</th>", table)
+    assert headers.index("order qty units") < headers.index("reason")
+    assert "safety stock" not in headers and "order value EUR" in headers
+    assert table.count("<tr>") == 25  # plan_rows lines (the header row has a style)
+    assert "on hand 0 + on order 0 = 0, at or below reorder point 120: order up to 160" in text
+    # The forward forecast draws the two busiest series, on the page's one plotly.js.
+    assert "Forecast 2024-01-01 to 2024-01-14: the 2 busiest items" in page
+    assert page.count("plotly.js v") == 1
+    assert page.index("Order today") < page.index("Forecast accuracy per model")
+
+
+def test_forward_forecast_chart_takes_the_busiest_series_with_their_band():
+    forecast = _holdout().query("model == 'ensemble'")
+    figure = charts.forward_forecast_chart(forecast, top=3, band=("q_0.1", "q_0.9"), unit="kg")
+    titles = [a.text for a in figure.layout.annotations]
+    busiest = forecast.groupby("series_id")["y_pred"].sum().nlargest(3)
+    assert titles == [f"{s} ({t:,.0f} kg in all)" for s, t in busiest.items()]
+    assert len(figure.data) == 3 * 3  # band edges and forecast, no actuals

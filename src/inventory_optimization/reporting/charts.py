@@ -91,9 +91,6 @@ def forecast_band_chart(
 ):
     """Forecast vs actual with a band, one panel per chosen series: by default the prediction
     interval (``lower_80``, ``upper_80``), or the 10-90 % quantiles of an older table."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
     lower, upper = band or _interval_columns(holdout)
     _require(holdout, ["date", lower, upper], "holdout_forecasts")
     chosen = sample_series(holdout, model, top, worst)
@@ -106,12 +103,30 @@ def forecast_band_chart(
         else f"{row.series_id} ({row.reason})"
         for row in chosen.itertuples()
     ]
+    rows = holdout[holdout["model"] == model]
+    return _band_figure(rows, list(chosen[SERIES_ID]), titles, (lower, upper), title, "y_true")
+
+
+def _band_figure(
+    rows: pd.DataFrame,
+    series: Sequence[str],
+    titles: Sequence[str],
+    band: tuple[str, str],
+    title: str,
+    actual: str | None = None,
+):
+    """One panel per series, two columns: the band, the forecast and, with ``actual``, the
+    actual values as dots."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    lower, upper = band
     columns = 2
-    n_rows = int(np.ceil(len(chosen) / columns))
-    figure = make_subplots(rows=n_rows, cols=columns, subplot_titles=titles)
-    rows = holdout[holdout["model"] == model].sort_values("date")
-    for index, series in enumerate(chosen[SERIES_ID]):
-        part = rows[rows[SERIES_ID] == series]
+    n_rows = int(np.ceil(len(series) / columns))
+    figure = make_subplots(rows=n_rows, cols=columns, subplot_titles=list(titles))
+    rows = rows.sort_values("date")
+    for index, name in enumerate(series):
+        part = rows[rows[SERIES_ID] == name]
         position = {"row": index // columns + 1, "col": index % columns + 1}
         first = index == 0
         figure.add_trace(
@@ -151,20 +166,40 @@ def forecast_band_chart(
             ),
             **position,
         )
-        figure.add_trace(
-            go.Scatter(
-                x=part["date"],
-                y=part["y_true"],
-                mode="markers",
-                marker={"color": "black", "size": 5},
-                name="actual",
-                legendgroup="actual",
-                showlegend=first,
-            ),
-            **position,
-        )
-    figure.update_layout(title=title, height=280 * n_rows)
+        if actual is not None:
+            figure.add_trace(
+                go.Scatter(
+                    x=part["date"],
+                    y=part[actual],
+                    mode="markers",
+                    marker={"color": "black", "size": 5},
+                    name="actual",
+                    legendgroup="actual",
+                    showlegend=first,
+                ),
+                **position,
+            )
+    figure.update_layout(title=title, height=280 * max(n_rows, 1))
     return figure
+
+
+def forward_forecast_chart(
+    forecast: pd.DataFrame, top: int = 4, band: Sequence[str] | None = None, unit: str = ""
+):
+    """The forecast of the coming periods for the ``top`` busiest series (largest forecast
+    total), with its band (the prediction interval, or the given quantile columns)."""
+    lower, upper = band or _interval_columns(forecast)
+    _require(forecast, [SERIES_ID, "date", "y_pred", lower, upper], "demand_forecast")
+    if forecast.empty:
+        return _empty_figure("The coming periods", "no forecast rows")
+    first, last = (pd.Timestamp(forecast["date"].agg(f)).date() for f in ("min", "max"))
+    title = f"Forecast {first} to {last}: the {top} busiest items, {lower}-{upper} band"
+    totals = forecast.groupby(SERIES_ID, observed=True)["y_pred"].sum().nlargest(top)
+    titles = [
+        f"{name} ({total:,.0f}{f' {unit}' if unit else ''} in all)"
+        for name, total in totals.items()
+    ]
+    return _band_figure(forecast, list(totals.index), titles, (lower, upper), title)
 
 
 def leaderboard_chart(leaderboard: pd.DataFrame):

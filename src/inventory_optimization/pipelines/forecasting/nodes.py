@@ -118,6 +118,8 @@ def daily_report(
     monitoring_figure,
     daily_forecast: pd.DataFrame,
     options: dict[str, Any],
+    order_sheet: pd.DataFrame | None = None,
+    sheet_options: dict[str, Any] | None = None,
 ) -> str:
     """The morning's HTML report: today's orders, the champion, the monitored accuracy and,
     when monitoring says so, the retrain recommendation with its reason."""
@@ -131,4 +133,12 @@ def daily_report(
         champion_version=", ".join(versions),
         retrain_status=RETRAIN,
         plan_rows=options["plan_rows"],
+        order_sheet=order_sheet,
+        forward_figure=charts.forward_forecast_chart(
+            daily_forecast,
+            top=options["forward_series"],
+            band=tuple(options["band"]),
+            unit=str((sheet_options or {}).get("unit", "")),
+        ),
+        latest_report=options.get("daily_latest_report"),
     )

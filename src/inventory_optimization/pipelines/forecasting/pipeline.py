@@ -53,6 +53,8 @@ def create_report_pipeline() -> Pipeline:
                     "monitoring_chart",
                     "daily_forecast",
                     "params:reporting",
+                    "order_sheet",
+                    "params:order_sheet",
                 ],
                 outputs="daily_report",
                 name="daily_report",

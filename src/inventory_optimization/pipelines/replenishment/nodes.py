@@ -20,6 +20,7 @@ from ...inventory.items import (
     settings_in_periods,
     with_data_prices,
 )
+from ...inventory.order_sheet import order_sheet
 from ...inventory.validation import ITEM_FIELDS
 from ...panel.periods import Frequency, protocol_origin
 
@@ -139,6 +140,39 @@ def plan_replenishment(
         time.perf_counter() - started,
     )
     return plan, plan
+
+
+def write_order_sheet(
+    replenishment_plan: pd.DataFrame,
+    item_parameters: pd.DataFrame,
+    current_positions: pd.DataFrame,
+    series_attributes: pd.DataFrame,
+    panel_metadata: dict[str, Any],
+    options: dict[str, Any],
+) -> pd.DataFrame:
+    """The buyer's order sheet from today's plan (the plan itself unchanged): the stock file's
+    item overrides applied as the plan applied them, and the day an order placed this morning
+    (the period after the plan's date) arrives, ``lead_time`` periods later."""
+    frequency = Frequency.of(panel_metadata["frequency"])
+    items = positions.apply_overrides(item_parameters, current_positions, frequency.days_per_period)
+    lead = replenishment_plan["lead_time"].fillna(0).to_numpy(dtype=int)
+    as_of = pd.DatetimeIndex(pd.to_datetime(replenishment_plan["as_of_date"]))
+    arrival = pd.Series(frequency.shift(as_of, 1 + lead), index=replenishment_plan.index)
+    sheet = order_sheet(
+        replenishment_plan,
+        items,
+        series_attributes,
+        arrival,
+        currency=str(options.get("currency", "EUR")),
+        unit=str(options.get("unit", "units")),
+        include_zero_orders=bool(options.get("include_zero_orders", True)),
+    )
+    logger.info(
+        "Order sheet: %d lines, %d with an order",
+        len(sheet),
+        int((replenishment_plan["order_qty"] > 0).sum()),
+    )
+    return sheet
 
 
 def backtest_policies(

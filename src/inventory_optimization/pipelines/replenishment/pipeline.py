@@ -41,6 +41,20 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags=KEY_OUTPUTS,
             ),
             Node(
+                nodes.write_order_sheet,
+                inputs=[
+                    "replenishment_plan",
+                    "item_parameters",
+                    "current_positions",
+                    "series_attributes",
+                    "panel_metadata",
+                    "params:order_sheet",
+                ],
+                outputs="order_sheet",
+                name="write_order_sheet",
+                tags=KEY_OUTPUTS,
+            ),
+            Node(
                 nodes.backtest_policies,
                 inputs=[
                     "holdout_forecasts",

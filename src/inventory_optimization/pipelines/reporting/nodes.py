@@ -63,7 +63,14 @@ def summary_report(
     quality_figure,
     options: dict,
     protocol: dict | None = None,
+    order_sheet: pd.DataFrame | None = None,
+    demand_forecast: pd.DataFrame | None = None,
+    sheet_options: dict | None = None,
 ) -> str:
+    """The research run's summary, opening with "Order today": the order sheet, the forward
+    forecast of the busiest items and the backtest's saving in money per period and year."""
+    frequency = Frequency.of(panel_metadata["frequency"])
+    sheet_options = sheet_options or {}
     figures = {
         "Forecast vs actual": forecast_figure,
         "Model leaderboard": leaderboard_figure,
@@ -82,6 +89,19 @@ def summary_report(
         figures=figures,
         plan_rows=options["plan_rows"],
         horizon=None if protocol is None else _horizon_text(protocol, panel_metadata),
+        order_sheet=order_sheet,
+        forward_figure=None
+        if demand_forecast is None
+        else charts.forward_forecast_chart(
+            demand_forecast,
+            top=options["forward_series"],
+            band=tuple(options["band"]),
+            unit=str(sheet_options.get("unit", "")),
+        ),
+        holdout_periods=None if protocol is None else horizon_periods(protocol, frequency),
+        periods_per_year=frequency.periods_per_year,
+        latest_report=options.get("latest_report"),
+        currency=str(sheet_options.get("currency", "")),
     )
 
 
