@@ -41,7 +41,6 @@ class ServiceSettings:
     max_body_bytes: int = 2_000_000
     # Seconds between checks for a newer plan version (a directory listing); 0: no checks.
     watch_seconds: float = 30.0
-    max_page_size: int = 1000
 
     @classmethod
     def from_environment(cls, project: Path, env: str | None, **options) -> ServiceSettings:

@@ -252,20 +252,14 @@ plan_router = APIRouter(tags=["plan"])
     responses={**_responses(422, 503), 200: {"content": {"text/csv": {}}}},
 )
 def plan(
-    request: Request,
     snapshot: State,
     store_id: Annotated[str | None, Query(max_length=200)] = None,
     only_orders: bool = False,
     format: Literal["json", "csv"] = "json",  # noqa: A002 - the query parameter's name
     page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1)] = 100,
+    page_size: Annotated[int, Query(ge=1, le=schemas.MAX_PAGE_SIZE)] = 100,
 ):
     """Today's plan (the daily run's, row for row), filtered and paged."""
-    limit = request.app.state.settings.max_page_size
-    if page_size > limit:
-        raise HTTPException(
-            422, f"page_size: {page_size} is above the limit; expected 1 to {limit}"
-        )
     table = snapshot.plan
     if store_id is not None:
         if "store_id" not in table.columns:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
 # Item-count limits of the write and what-if bodies (422 beyond; the body size limit is 413).
 MAX_WHAT_IF_SERIES = 2000
 MAX_ROWS = 10000
+MAX_PAGE_SIZE = 1000
 
 NonNegative = Annotated[FiniteFloat, Field(ge=0)]
 # A key or covariate value of a row (no nested objects: a table cell).
