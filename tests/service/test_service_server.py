@@ -3,75 +3,20 @@ the project the shared training and daily runs made; every endpoint called over 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
-from pathlib import Path
-
 import httpx
 import numpy as np
 import pandas as pd
 import pytest
 
+from inventory_optimization.service.launch import running_server
 from tests.service.conftest import API_KEY
 
 KEY = {"X-API-Key": API_KEY}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def running_server(project: Path, env: str | None = None, timeout: float = 120.0):
-    """``inventory-optimization serve`` in ``project`` until ready; its base URL. Stopped
-    (SIGTERM, then killed) on exit."""
-    port = free_port()
-    command = [sys.executable, "-m", "inventory_optimization", "serve", "--port", str(port)]
-    command += ["--env", env] if env else []
-    log = open(project / "service.log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        command,
-        cwd=project,
-        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "INVENTORY_API_KEY": API_KEY},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(
-                    f"the server exited:\n{(project / 'service.log').read_text()[-3000:]}"
-                )
-            try:
-                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"not ready in {timeout} s")
-            time.sleep(0.5)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-
-
 @pytest.fixture(scope="module")
 def server(service_project):
-    with running_server(service_project.path) as url:
+    with running_server(service_project.path, environ={"INVENTORY_API_KEY": API_KEY}) as url:
         yield url
 
 

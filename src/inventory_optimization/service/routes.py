@@ -44,7 +44,7 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Problem, "description": meaning[code]} for code in codes}
 
 
-def current(request: Request) -> Snapshot:
+async def current(request: Request) -> Snapshot:
     """The loaded snapshot; 503 until the first load succeeded."""
     snapshot = request.app.state.holder.snapshot
     if snapshot is None:
@@ -93,7 +93,7 @@ operations_router = APIRouter(tags=["operations"])
 
 
 @operations_router.get("/health", response_model=schemas.Health)
-def health() -> schemas.Health:
+async def health() -> schemas.Health:
     """The process is up (whether or not the state loaded: see /ready)."""
     return schemas.Health()
 
@@ -101,7 +101,7 @@ def health() -> schemas.Health:
 @operations_router.get(
     "/ready", response_model=schemas.Ready, responses={503: {"model": schemas.Ready}}
 )
-def ready(request: Request):
+async def ready(request: Request):
     """The champion bundle and the plan are loaded: their versions and ages."""
     holder = request.app.state.holder
     snapshot: Snapshot | None = holder.snapshot
@@ -129,7 +129,7 @@ def ready(request: Request):
 
 
 @operations_router.get("/metrics", response_class=Response)
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:
     """Prometheus metrics (text exposition format)."""
     content, media_type = request.app.state.metrics.exposition()
     return Response(content=content, media_type=media_type)
@@ -200,7 +200,7 @@ def _levels(text: str | None, snapshot: Snapshot) -> list[tuple[str, str]]:
 @forecast_router.get(
     "/forecast/{series_id}", response_model=schemas.Forecast, responses=_responses(404, 422, 503)
 )
-def forecast(
+async def forecast(
     snapshot: State,
     series_id: Annotated[str, Path(description="e.g. S01_I001")],
     horizon: Annotated[int | None, Query(ge=1, description="Periods ahead (default: all).")] = None,
@@ -218,19 +218,25 @@ def forecast(
             422, f"horizon: {horizon} is beyond the model's horizon; expected 1 to {limit}"
         )
     levels = _levels(quantiles, snapshot)
-    table = snapshot.forecast.iloc[rows[: horizon or limit]]
-    dates = table[DATE].dt.date.tolist()
-    values = {label: table[column].to_numpy(dtype=float) for label, column in levels}
+    rows = rows[: horizon or limit]
+    column = snapshot.forecast_column
+    values = {label: column(name)[rows].tolist() for label, name in levels}
     steps = [
         {
-            "date": dates[i],
-            "horizon": int(h),
-            "point": float(point),
-            "quantiles": {label: float(v[i]) for label, v in values.items()},
-            "is_closed": bool(closed),
+            "date": day,
+            "horizon": step,
+            "point": point,
+            "quantiles": {label: v[i] for label, v in values.items()},
+            "is_closed": closed,
         }
-        for i, (h, point, closed) in enumerate(
-            zip(table["horizon"], table["y_pred"], table["is_closed"], strict=True)
+        for i, (day, step, point, closed) in enumerate(
+            zip(
+                column(DATE)[rows].tolist(),
+                column("horizon")[rows].tolist(),
+                column("y_pred")[rows].tolist(),
+                column("is_closed")[rows].tolist(),
+                strict=True,
+            )
         )
     ]
     return {
@@ -251,7 +257,7 @@ plan_router = APIRouter(tags=["plan"])
     response_model=schemas.PlanPage,
     responses={**_responses(422, 503), 200: {"content": {"text/csv": {}}}},
 )
-def plan(
+async def plan(
     snapshot: State,
     store_id: Annotated[str | None, Query(max_length=200)] = None,
     only_orders: bool = False,

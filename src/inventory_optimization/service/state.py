@@ -78,9 +78,19 @@ class Snapshot:
         """Row positions of each series in ``forecast`` (the forecast endpoint's lookup)."""
         return self._rows
 
+    def forecast_column(self, column: str) -> np.ndarray:
+        """A column of ``forecast`` as an array (dates as ISO text), sliced per request."""
+        return self._columns[column]
+
     def __post_init__(self) -> None:
-        # Built once per snapshot: a dict lookup per request instead of a filter.
+        # Built once per snapshot: a dict lookup and array slices per request, no filter.
         object.__setattr__(self, "_rows", self.forecast.groupby(SERIES_ID, sort=False).indices)
+        columns = {
+            column: self.forecast[column].to_numpy()
+            for column in ("horizon", "y_pred", "is_closed", *quantile_columns(self.forecast)[0])
+        }
+        columns[DATE] = self.forecast[DATE].dt.strftime("%Y-%m-%d").to_numpy()
+        object.__setattr__(self, "_columns", columns)
 
     def newest_plan_version(self) -> str | None:
         """The newest version folder of the plan on disk now (a directory listing)."""
