@@ -162,10 +162,12 @@ def serve(env: str | None, host: str, port: int, watch_seconds: float) -> None:
 
     from .service import ServiceSettings, create_app
 
-    # One line per what-if from the plan node would drown the access log.
-    logging.getLogger("inventory_optimization.pipelines.replenishment.nodes").setLevel(
-        logging.WARNING
-    )
+    # The plan's INFO lines, once per what-if, would drown the access log (and cost time).
+    for name in (
+        "inventory_optimization.pipelines.replenishment",
+        "inventory_optimization.inventory",
+    ):
+        logging.getLogger(name).setLevel(logging.WARNING)
     settings = ServiceSettings.from_environment(Path.cwd(), env, watch_seconds=watch_seconds)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 

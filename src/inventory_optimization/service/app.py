@@ -41,6 +41,9 @@ class ServiceSettings:
     max_body_bytes: int = 2_000_000
     # Seconds between checks for a newer plan version (a directory listing); 0: no checks.
     watch_seconds: float = 30.0
+    # Seconds the what-if's MILP may search (the pipeline's: 60 s). Its first good plan comes
+    # early; the rest is the optimality proof (README, "The service").
+    what_if_time_limit: float = 0.1
 
     @classmethod
     def from_environment(cls, project: Path, env: str | None, **options) -> ServiceSettings:

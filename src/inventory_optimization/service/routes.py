@@ -297,16 +297,9 @@ async def plan(
 def plan_what_if(request: Request, snapshot: State, body: schemas.WhatIfRequest) -> dict[str, Any]:
     """Today's orders of some series re-solved under other positions, service target, budget,
     capacity or case pack, with the pipeline's functions (the MILP when a limit binds)."""
-    result = what_if(snapshot, body)
+    result = what_if(snapshot, body, request.app.state.settings.what_if_time_limit)
     request.app.state.metrics.what_if_solve.observe(result["solve_seconds"])
-    orders = pd.DataFrame(result["orders"])
-    return {**result, "orders": records(orders), **_finite(result, "expected_fill_rate")}
-
-
-def _finite(result: dict[str, Any], *fields: str) -> dict[str, Any]:
-    return {
-        f: None if result[f] is None or not np.isfinite(result[f]) else result[f] for f in fields
-    }
+    return {**result, "orders": records(result["orders"])}
 
 
 # --- data from the store system -----------------------------------------------------------

@@ -17,6 +17,21 @@ from ..pipelines.replenishment.nodes import plan_replenishment
 from .schemas import WhatIfRequest
 from .state import Snapshot
 
+# What a what-if answers per series (the plan's columns and today's planned order).
+ORDER_COLUMNS = [
+    "series_id",
+    "on_hand",
+    "on_order",
+    "service_target",
+    "reorder_point",
+    "order_up_to",
+    "order_qty",
+    "order_value",
+    "expected_fill_rate",
+    "plan_order_qty",
+    "status",
+]
+
 
 class UnknownSeries(LookupError):
     """Series ids the snapshot does not have (the endpoints answer 404 naming them)."""
@@ -71,7 +86,9 @@ def _positions(snapshot: Snapshot, request: WhatIfRequest, ids: list[str]) -> pd
     return positions
 
 
-def _settings(snapshot: Snapshot, request: WhatIfRequest) -> dict[str, Any]:
+def _settings(
+    snapshot: Snapshot, request: WhatIfRequest, time_limit: float | None
+) -> dict[str, Any]:
     inventory = dict(snapshot.parameters["inventory"])
     if request.service_target is not None:
         inventory["service_target"] = request.service_target
@@ -80,12 +97,18 @@ def _settings(snapshot: Snapshot, request: WhatIfRequest) -> dict[str, Any]:
         constraints["budget"] = float(request.budget)
     if request.capacity is not None:
         constraints["capacity"] = float(request.capacity)
+    if time_limit is not None:
+        constraints["time_limit"] = time_limit
     inventory["constraints"] = constraints
     return inventory
 
 
-def what_if(snapshot: Snapshot, request: WhatIfRequest) -> dict[str, Any]:
-    """The orders, their money and expected fill rate for ``request``'s series."""
+def what_if(
+    snapshot: Snapshot, request: WhatIfRequest, time_limit: float | None = None
+) -> dict[str, Any]:
+    """The orders (a frame, ``ORDER_COLUMNS``), their money and expected fill rate for
+    ``request``'s series; the MILP
+    stops after ``time_limit`` seconds with the best plan it has (None: the pipeline's)."""
     ids = pd.Series(request.series_ids, dtype=str)
     _twice(ids, "series_ids")
     ids = ids.tolist()
@@ -102,44 +125,29 @@ def what_if(snapshot: Snapshot, request: WhatIfRequest) -> dict[str, Any]:
             "series": {s: listed[s] for s in ids if s in listed},
         }
     started = time.perf_counter()
-    plan, _ = plan_replenishment(forecast, items, positions, metadata, _settings(snapshot, request))
+    plan, _ = plan_replenishment(
+        forecast, items, positions, metadata, _settings(snapshot, request, time_limit)
+    )
     seconds = time.perf_counter() - started
 
     plan = plan.set_index(SERIES_ID).loc[ids].reset_index()
     today = snapshot.plan.set_index(SERIES_ID)["order_qty"]
     ordering = items.set_index(SERIES_ID)["ordering_cost"].reindex(ids).to_numpy(dtype=float)
     placed = plan["order_qty"].to_numpy(dtype=float) > 0
+    # The fill rate of the orders in all: each series' weighted by its forecast demand.
     planned = plan["status"].eq("planned").to_numpy()
-    weight = (
-        plan["forecast_cover_mean"].to_numpy(dtype=float) if "forecast_cover_mean" in plan else None
-    )
-    fill = None
-    if weight is not None and planned.any():
-        rate, weight = plan["expected_fill_rate"].to_numpy(dtype=float)[planned], weight[planned]
-        fill = float(np.average(rate, weights=weight)) if weight.sum() > 0 else float(rate.mean())
-    binding = plan.get("binding_constraint", pd.Series(dtype=object)).dropna()
-    orders = plan.assign(plan_order_qty=today.reindex(ids).to_numpy())
-    columns = [
-        "series_id",
-        "on_hand",
-        "on_order",
-        "service_target",
-        "reorder_point",
-        "order_up_to",
-        "order_qty",
-        "order_value",
-        "expected_fill_rate",
-        "plan_order_qty",
-        "status",
-    ]
-    orders = orders.reindex(columns=columns).astype(object)
+    rate = plan["expected_fill_rate"].to_numpy(dtype=float)[planned]
+    weight = plan["forecast_cover_mean"].to_numpy(dtype=float)[planned]
+    fill = float(np.average(rate, weights=weight)) if weight.sum() > 0 else None
+    binding = plan["binding_constraint"].dropna()
+    orders = plan.assign(plan_order_qty=today.reindex(ids).to_numpy())[ORDER_COLUMNS]
     order_value = float(plan["order_value"].sum())
     ordering_cost = float(ordering[placed].sum())
     return {
         "model_version": snapshot.model_version,
         "plan_version": snapshot.plan_version,
         "as_of_date": pd.Timestamp(plan["as_of_date"].max()).date(),
-        "orders": orders.where(orders.notna(), None).to_dict(orient="records"),
+        "orders": orders,
         "order_value": order_value,
         "ordering_cost": ordering_cost,
         "total_cost": order_value + ordering_cost,
