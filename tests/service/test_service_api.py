@@ -206,9 +206,10 @@ def test_write_endpoints_need_the_key_and_never_log_it(client, caplog, service_p
     assert "guess" not in caplog.text and API_KEY not in caplog.text
 
 
-def test_without_a_key_configured_the_write_endpoints_refuse(service_project, snapshot):
+def test_without_a_key_configured_the_write_endpoints_refuse(service_project, snapshot, caplog):
     settings = settings_of(service_project).__class__(project=service_project.path, watch_seconds=0)
     with TestClient(create_app(settings, loader=lambda: snapshot)) as client:
+        assert "INVENTORY_API_KEY is not set: POST /sales, /stock and /reload refuse" in caplog.text
         refused = client.post("/stock", json={"positions": [{"series_id": SERIES, "on_hand": 1}]})
         assert refused.status_code == 503
         assert refused.json()["detail"] == (
@@ -376,3 +377,19 @@ def test_reload_and_a_new_plan_version_are_picked_up_without_restart(service_pro
             assert client.get("/ready").json()["plan_version"] == newer.name
         finally:
             shutil.rmtree(newer)
+
+
+def test_the_what_ifs_milp_gets_the_services_time_limit(client, service_project, monkeypatch):
+    from inventory_optimization.inventory import replenishment
+
+    seen = {}
+    solve = replenishment.constrained_orders
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(replenishment, "constrained_orders", spy)
+    plan = service_project.latest_plan()
+    client.post("/plan/what-if", json={"series_ids": plan["series_id"].tolist(), "budget": 100})
+    assert seen["time_limit"] == 0.1 and seen["budget"] == 100
