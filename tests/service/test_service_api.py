@@ -13,6 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from inventory_optimization.datasets import LandingFolderDataset
+from inventory_optimization.panel.landing import LandedSales, absorb_landing, upsert_landed
 from inventory_optimization.retention import latest_version
 from inventory_optimization.service import create_app
 from inventory_optimization.service.schemas import MAX_ROWS
@@ -233,7 +235,9 @@ def test_body_size_and_item_count_limits(service_project, snapshot):
         )
 
 
-def test_sales_land_once_in_the_landing_folder_as_the_daily_run_reads_them(client, restored):
+def test_sales_land_once_in_the_landing_folder_as_the_daily_run_reads_them(
+    client, restored, snapshot
+):
     rows = [
         {"store_id": "S01", "item_id": "I001", "date": "2024-12-30", "demand": 4, "promo": 0},
         {"store_id": "S02", "item_id": "I003", "date": "2024-12-30", "demand": 7, "promo": 1},
@@ -246,6 +250,14 @@ def test_sales_land_once_in_the_landing_folder_as_the_daily_run_reads_them(clien
     again = client.post("/sales", json={"rows": rows}, headers=KEY).json()
     assert again["status"] == "unchanged" and again["file"] == first["file"]
     assert len(list(restored.raw("landing").iterdir())) == 1
+    # What the daily run's absorb node makes of the folder: the two sales in the raw panel.
+    files = LandingFolderDataset(str(restored.raw("landing"))).load()
+    landed, _ = absorb_landing(
+        files, LandedSales(), snapshot.raw_panel, snapshot.summary, today=pd.Timestamp.now()
+    )
+    panel, _ = upsert_landed(snapshot.raw_panel, landed, snapshot.summary)
+    new = panel[panel["date"] == "2024-12-30"].set_index("series_id")["demand"]
+    assert new.loc[["S01_I001", "S02_I003"]].tolist() == [4, 7]
 
 
 def test_bad_sales_are_refused_naming_the_field_and_write_nothing(client, restored):
