@@ -405,3 +405,15 @@ def test_the_what_ifs_milp_gets_the_services_time_limit(client, service_project,
     plan = service_project.latest_plan()
     client.post("/plan/what-if", json={"series_ids": plan["series_id"].tolist(), "budget": 100})
     assert seen["time_limit"] == 0.1 and seen["budget"] == 100
+
+
+def test_a_numeric_key_is_written_as_the_number_it_is():
+    # Rossmann's store_id 1 in a JSON body must land as "1" (the panel's key), not "1.0".
+    from inventory_optimization.service.schemas import SaleRow
+    from inventory_optimization.service.writes import _body_table
+
+    row = SaleRow.model_validate({"store_id": 1, "date": "2015-08-01", "demand": 5, "promo": 1})
+    assert _body_table([row.model_dump()]).to_csv(index=False).splitlines() == [
+        "date,demand,store_id,promo",
+        "2015-08-01,5.0,1,1",
+    ]

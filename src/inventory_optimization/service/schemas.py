@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, StrictBool, StrictInt
 
 # Item-count limits of the write and what-if bodies (422 beyond; the body size limit is 413).
 MAX_WHAT_IF_SERIES = 2000
@@ -19,7 +19,8 @@ MAX_PAGE_SIZE = 1000
 
 NonNegative = Annotated[FiniteFloat, Field(ge=0)]
 # A key or covariate value of a row (no nested objects: a table cell).
-Scalar = Annotated[str, Field(max_length=200)] | FiniteFloat | bool | None
+# int before float: a numeric key (Rossmann's store_id 1) stays 1, not 1.0.
+Scalar = Annotated[str, Field(max_length=200)] | StrictBool | StrictInt | FiniteFloat | None
 
 
 class Health(BaseModel):
