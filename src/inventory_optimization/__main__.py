@@ -148,7 +148,13 @@ def promote_version(env: str | None, version: str) -> None:
     show_default=True,
     help="How often to look for a newer daily plan (and reload); 0: only POST /reload.",
 )
-def serve(env: str | None, host: str, port: int, watch_seconds: float) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="One log line per request (GET /metrics counts them either way).",
+)
+def serve(env: str | None, host: str, port: int, watch_seconds: float, access_log: bool) -> None:
     """Serve forecasts, today's plan and what-ifs of the project in the current folder.
 
     \b
@@ -169,7 +175,7 @@ def serve(env: str | None, host: str, port: int, watch_seconds: float) -> None:
     ):
         logging.getLogger(name).setLevel(logging.WARNING)
     settings = ServiceSettings.from_environment(Path.cwd(), env, watch_seconds=watch_seconds)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
 
 
 def main(*args, **kwargs) -> Any:

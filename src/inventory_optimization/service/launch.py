@@ -29,12 +29,14 @@ def running_server(
     environ: Mapping[str, str] | None = None,
     timeout: float = 180.0,
     log: Path | None = None,
+    options: tuple[str, ...] = (),
 ) -> Iterator[str]:
     """The base URL of a server over ``project`` (its output in ``log``, default
-    ``<project>/service.log``) once ``/ready`` answers 200."""
+    ``<project>/service.log``; more ``serve`` options in ``options``) once ``/ready`` answers
+    200."""
     port = free_port()
     command = [sys.executable, "-m", "inventory_optimization", "serve", "--port", str(port)]
-    command += ["--env", env] if env else []
+    command += [*(["--env", env] if env else []), *options]
     log = log or Path(project) / "service.log"
     with open(log, "w") as output:
         server = subprocess.Popen(
