@@ -392,6 +392,11 @@ def test_reload_and_a_new_plan_version_are_picked_up_without_restart(service_pro
         assert reloaded.json()["plan_version"] == plan.parent.name
         holder = app.state.holder
         assert holder.reload_if_new_plan() is False
+        newer.mkdir()  # a save in progress: the folder before its file
+        try:
+            assert holder.reload_if_new_plan() is False
+        finally:
+            newer.rmdir()
         shutil.copytree(plan.parent, newer)
         try:
             assert holder.reload_if_new_plan() is True

@@ -96,7 +96,10 @@ class Snapshot:
         """The newest version folder of the plan on disk now (a directory listing)."""
         if self.plan_folder is None:
             return None
-        folders = version_folders(self.plan_folder)
+        # A version whose file is not there yet is a save in progress: not a plan yet.
+        folders = [
+            f for f in version_folders(self.plan_folder) if (f / self.plan_folder.name).exists()
+        ]
         return folders[-1].name if folders else None
 
 
