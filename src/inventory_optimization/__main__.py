@@ -6,8 +6,8 @@ as in earlier releases. ``sources`` lists the data sources an environment can na
 ``data_source.kind``. ``inspect FILE`` reads a user's export and prints the ``data_source``
 mapping it infers (``panel.inspection``), ready to paste into ``conf/custom``. ``registry
 list | promote`` shows the registered forecaster versions of an environment and moves its
-champion alias. New wings (the service, the stream consumer) add their commands here, as thin
-wrappers over plain modules.
+champion alias. ``serve`` starts the forecasting and ordering service (``service``, uvicorn).
+New wings (the stream consumer) add their commands here, as thin wrappers over plain modules.
 """
 
 from __future__ import annotations
@@ -136,6 +136,46 @@ def promote_version(env: str | None, version: str) -> None:
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{registered.name}: version {version} is now the champion.")
+
+
+@cli.command("serve")
+@click.option("--env", "-e", default=None, help="Kedro environment (default: local/base).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 in a container.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--watch-seconds",
+    default=30.0,
+    show_default=True,
+    help="How often to look for a newer daily plan (and reload); 0: only POST /reload.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="One log line per request (GET /metrics counts them either way).",
+)
+def serve(env: str | None, host: str, port: int, watch_seconds: float, access_log: bool) -> None:
+    """Serve forecasts, today's plan and what-ifs of the project in the current folder.
+
+    \b
+    Example:
+      INVENTORY_API_KEY=secret inventory-optimization serve --env rossmann --port 8000
+      curl localhost:8000/ready
+    """
+    import logging
+
+    import uvicorn
+
+    from .service import ServiceSettings, create_app
+
+    # The plan's INFO lines, once per what-if, would drown the access log (and cost time).
+    for name in (
+        "inventory_optimization.pipelines.replenishment",
+        "inventory_optimization.inventory",
+    ):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    settings = ServiceSettings.from_environment(Path.cwd(), env, watch_seconds=watch_seconds)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
 
 
 def main(*args, **kwargs) -> Any:

@@ -113,3 +113,15 @@ def test_negative_budget_is_rejected():
     items = random_items(0, 2)
     with pytest.raises(ValueError, match="budget"):
         constrained_orders(**items, budget=-1.0)
+
+
+def test_a_time_limit_too_short_for_a_first_plan_still_gives_one():
+    # The service's what-if gives the solver a fraction of a second: running out before any
+    # plan must not mean "order nothing".
+    items = random_items(7, 400)
+    budget = 0.5 * float(items["unconstrained_qty"] @ items["unit_cost"])
+    qty, binding = constrained_orders(**items, budget=budget, time_limit=1e-9)
+    full, _ = constrained_orders(**items, budget=budget)
+    assert binding == "budget"
+    assert qty @ items["unit_cost"] <= budget
+    assert qty @ items["unit_cost"] == pytest.approx(full @ items["unit_cost"], rel=1e-3)

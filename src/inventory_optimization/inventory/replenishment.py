@@ -299,6 +299,13 @@ def _plan_series(
             leftover_value(items, cycle, periods_per_year),
             budget=constraints.get("budget"),
             capacity=constraints.get("capacity"),
+            # The solver's budget (the service gives it a fraction of a second; the
+            # incumbent it stops with is the same plan but for the optimality proof).
+            **{
+                option: float(constraints[option])
+                for option in ("time_limit", "mip_rel_gap")
+                if constraints.get(option) is not None
+            },
         )
     after_order = position + quantity
     # Case packs and MOQs (the user's constraints) may take an order above the maximum.
