@@ -40,8 +40,8 @@ def service_project(tmp_path_factory) -> DailyProject:
         return DailyProject(Path(os.environ["SERVICE_TEST_PROJECT"]), "synthetic")
     folder = scratch_project(PROJECT_ROOT, tmp_path_factory.mktemp("service") / "project")
     project = DailyProject(folder, "synthetic", params=SERVICE_BUDGET)
-    _run(project, "run", "--nodes", "generate_demand_data")
-    _run(project, "run", "--pipelines", "training", "--from-nodes", "ingest_sales")
+    _run(project, "run", "--nodes", "data_engineering.generate_demand_data")
+    _run(project, "run", "--pipelines", "training", "--from-nodes", "data_engineering.ingest_sales")
     _run(DailyProject(folder, "synthetic"), "run", "--pipelines", "daily")
     return DailyProject(folder, "synthetic")
 
