@@ -50,7 +50,7 @@ def _kill_after_absorb(project: Path) -> str:
     log = []
     for line in process.stdout:
         log.append(line)
-        if "Completed node: absorb_landed_sales" in line:
+        if "Completed node: data_engineering.absorb_landed_sales" in line:
             process.send_signal(signal.SIGKILL)
             break
     process.communicate(timeout=120)

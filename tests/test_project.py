@@ -126,11 +126,16 @@ def test_history_too_short_is_one_sentence_and_nothing_is_kept(tmp_path: Path):
 
 def test_dockerfile_installs_the_project_and_runs_kedro():
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
-    instructions = [
-        line.split(maxsplit=1)
+    lines = [
+        line
         for line in dockerfile.splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
+    # One instruction per entry: continuation lines (ending in a backslash) joined.
+    joined = " ".join(
+        line.rstrip("\\").strip() + ("\n" if not line.endswith("\\") else "") for line in lines
+    )
+    instructions = [line.strip().split(maxsplit=1) for line in joined.split("\n") if line.strip()]
     assert instructions[0] == ["FROM", "python:3.11-slim"]
     copies = [parts[1] for parts in instructions if parts[0] == "COPY"]
     assert "pyproject.toml README.md ./" in copies
