@@ -38,19 +38,17 @@ def _cv(rows: pd.DataFrame, data, predict) -> dict[str, pd.DataFrame]:
     return {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
 
 
+def _each_class_its_model(y: np.ndarray, intermittent: np.ndarray) -> dict[str, np.ndarray]:
+    """``a`` exact on the intermittent series and 50 % over on the smooth, ``b`` the reverse."""
+    return {"a": np.where(intermittent, y, 1.5 * y), "b": np.where(intermittent, 1.5 * y, y)}
+
+
 def test_a_class_gets_weights_of_its_own_where_the_run_s_are_wrong_for_it(data, caplog):
     """``a`` is exact on the intermittent series and 50 % over on the smooth ones, ``b`` the
     other way round, on every fold. The run's weights lean on ``b`` (exact on the smooth
     series, which hold more volume); the intermittent series get ``a``."""
     rows = _relabelled(data)
-    cv = _cv(
-        rows,
-        data,
-        lambda y, intermittent: {
-            "a": np.where(intermittent, y, 1.5 * y),
-            "b": np.where(intermittent, 1.5 * y, y),
-        },
-    )
+    cv = _cv(rows, data, _each_class_its_model)
     weights = training.ensemble_weights(rows, data.setup, data.panel, cv)
     assert weights["b"] == pytest.approx(1.0, abs=1e-4)
     with caplog.at_level(logging.INFO, logger=training.__name__):
@@ -85,14 +83,7 @@ def test_no_class_keeps_weights_that_do_not_beat_the_run_s(data):
 
 def test_classes_with_few_rows_or_the_switch_off_are_left_alone(data):
     rows = _relabelled(data)
-    cv = _cv(
-        rows,
-        data,
-        lambda y, intermittent: {
-            "a": np.where(intermittent, y, 1.5 * y),
-            "b": np.where(intermittent, 1.5 * y, y),
-        },
-    )
+    cv = _cv(rows, data, _each_class_its_model)
     weights = training.ensemble_weights(rows, data.setup, data.panel, cv)
     assert (
         training.class_weights(rows, data.setup, data.panel, cv, weights, {"min_rows": 10**6}) == {}
