@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from inventory_optimization.models.budgets import REDUCED_BUDGET
+from inventory_optimization.replay import DailyProject, scratch_project
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", PROJECT_ROOT.parent / "shared" / "data"))
 
@@ -58,3 +61,34 @@ def default_run() -> Path:
     (forecast check, reporting, run manifest, notebooks, kedro-viz build)."""
     run_kedro("run")
     return PROJECT_ROOT
+
+
+# Smaller still than the replay's budget: the service tests need a champion, not a good one.
+SERVICE_BUDGET = {
+    **REDUCED_BUDGET,
+    "modeling.target_transform": "log1p",
+    "lightgbm.model_options.tuning_rows": 5000,
+    "lightgbm.model_options.fixed.n_estimators": 40,
+    "xgboost.model_options.tuning_rows": 5000,
+    "xgboost.model_options.fixed.n_estimators": 40,
+}
+
+
+def _run(project: DailyProject, *args: str) -> None:
+    result = project.kedro(*args)
+    assert result.returncode == 0, f"kedro {' '.join(args)} failed:\n{result.stderr[-4000:]}"
+
+
+@pytest.fixture(scope="session")
+def service_project(tmp_path_factory) -> DailyProject:
+    """One trained built-in project shared by the service and streaming tests: the built-in
+    data in a scratch copy, `training` on the reduced budget, then `daily`."""
+    # Development: SERVICE_TEST_PROJECT names a project already trained and run this way.
+    if os.environ.get("SERVICE_TEST_PROJECT"):
+        return DailyProject(Path(os.environ["SERVICE_TEST_PROJECT"]), "synthetic")
+    folder = scratch_project(PROJECT_ROOT, tmp_path_factory.mktemp("service") / "project")
+    project = DailyProject(folder, "synthetic", params=SERVICE_BUDGET)
+    _run(project, "run", "--nodes", "data_engineering.generate_demand_data")
+    _run(project, "run", "--pipelines", "training", "--from-nodes", "data_engineering.ingest_sales")
+    _run(DailyProject(folder, "synthetic"), "run", "--pipelines", "daily")
+    return DailyProject(folder, "synthetic")

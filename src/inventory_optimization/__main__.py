@@ -178,6 +178,68 @@ def serve(env: str | None, host: str, port: int, watch_seconds: float, access_lo
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
 
 
+@cli.group("stream")
+def stream() -> None:
+    """Sale events from Kafka into the landing folder (README, "Streaming sales from Kafka")."""
+
+
+@stream.command("consume")
+@click.option("--env", "-e", default=None, help="Kedro environment (default: local/base).")
+@click.option("--bootstrap", help="host:port of the brokers (default: parameters' streaming).")
+@click.option("--topic", help="Topic of the sale events (default: streaming.topic).")
+@click.option("--group", help="Consumer group (default: streaming.group).")
+@click.option("--metrics-port", type=int, help="Serve Prometheus metrics on this port.")
+def stream_consume(
+    env: str | None, bootstrap: str | None, topic: str | None, group: str | None, metrics_port
+) -> None:
+    """Consume sale events into the landing folder until SIGTERM or Ctrl-C (offsets are
+    committed after each batch's file is on disk).
+
+    \b
+    Example:
+      inventory-optimization stream consume --env rossmann --bootstrap kafka:9092 \\
+        --topic sales --group inventory
+    """
+    import logging
+
+    from .streaming.project import project_consumer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    consumer = project_consumer(Path.cwd(), env, bootstrap, topic, group)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, registry=consumer.metrics.registry)
+    consumer.run()
+
+
+@stream.command("replay")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--env", "-e", default=None, help="Kedro environment (broker settings).")
+@click.option("--bootstrap", help="host:port of the brokers (default: parameters' streaming).")
+@click.option("--topic", default="sales", show_default=True)
+@click.option("--rate", type=float, help="Events per second (default: as fast as possible).")
+@click.option("--timezone", default="UTC", show_default=True, help="Of timestamps without one.")
+@click.option("--dayfirst", is_flag=True, help="Dates are day-first (3/8/2019 is 3 August).")
+@click.option("--store", help="store_id of every event, for a file without a store column.")
+def stream_replay(
+    file: Path, env, bootstrap, topic: str, rate, timezone: str, dayfirst: bool, store
+) -> None:
+    """Publish a sales table (CSV or Parquet: a timestamp or date, a quantity, store_id and
+    item_id columns) as sale events, one per line."""
+    from .streaming.project import project_broker
+    from .streaming.replay import events_from_table, publish, read_table
+
+    if bootstrap and not env:  # no project needed
+        broker = {"bootstrap.servers": bootstrap}
+    else:
+        broker = project_broker(Path.cwd(), env, bootstrap)
+    payloads = events_from_table(
+        read_table(file), file.stem, timezone=timezone, dayfirst=dayfirst, store=store
+    )
+    click.echo(f"published {publish(payloads, broker, topic, rate)} events to {topic}")
+
+
 def main(*args, **kwargs) -> Any:
     kwargs["standalone_mode"] = not hasattr(sys, "ps1")
     return cli(*args, **kwargs)

@@ -472,9 +472,11 @@ class LandedSalesDataset(AbstractDataset[Any, Any]):
         if not self._exists():
             return LandedSales()
         files = pd.read_csv(self._folder / "files.csv", dtype=str)
+        events = self._folder / "events.parquet"  # absent before the first streamed event
         return LandedSales(
             rows=pd.read_parquet(self._folder / "rows.parquet"),
             files=files.reindex(columns=list(MANIFEST_COLUMNS)),
+            **({"events": pd.read_parquet(events)} if events.is_file() else {}),
         )
 
     def save(self, data: Any) -> None:
@@ -483,6 +485,8 @@ class LandedSalesDataset(AbstractDataset[Any, Any]):
         partial.mkdir(parents=True)
         data.rows.to_parquet(partial / "rows.parquet", index=False)
         data.files.to_csv(partial / "files.csv", index=False)
+        if len(data.events):
+            data.events.to_parquet(partial / "events.parquet", index=False)
         old = self._folder.with_name(self._folder.name + ".old")
         if self._folder.exists():
             self._folder.rename(old)

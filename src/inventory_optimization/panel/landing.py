@@ -12,6 +12,11 @@ Idempotent on (series, date): a re-delivered file changes nothing; a later file 
 name with new content) carrying an earlier date replaces that date's value. Files of one run
 apply in name order, so the later name wins. Landed values take precedence over the raw
 export's; a correction replaces values, it never deletes a row.
+
+Streamed sales (``streaming``: the Kafka consumer) land as ``*.events.parquet`` files: one row
+per sale event with its ``event_id`` and its panel period. Their events are kept in the state;
+an event id seen before is dropped (at-least-once delivery re-sends whole batches), and a
+(series, date) with new events takes the sum of all its distinct events so far.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ from .validation import (
 
 LANDING = "sales_landing"
 SUFFIXES = (".csv", ".csv.gz", ".parquet")  # other files in the folder are ignored
+EVENTS_SUFFIX = ".events.parquet"  # the stream consumer's partitions: one row per event
+EVENT_ID = "event_id"
+STREAM = "stream events"  # the FILE of a landed row summed from events
 ID_SEPARATORS = ("_", "|", "-", ":", " ", "")  # how adapters join key values into series_id
 IS_OPEN = "is_open"  # derived from the closed flag, like cleaning's missing policy does
 FILE, SHA256, ROWS, ABSORBED_AT = "file", "sha256", "rows", "absorbed_at"
@@ -63,6 +71,17 @@ class LandedSales:
     files: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame({c: pd.Series(dtype=object) for c in MANIFEST_COLUMNS})
     )
+    # every distinct streamed event so far (event_id, series_id, date, demand, covariates)
+    events: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {
+                EVENT_ID: pd.Series(dtype=str),
+                SERIES_ID: pd.Series(dtype=str),
+                DATE: pd.Series(dtype="datetime64[ns]"),
+                DEMAND: pd.Series(dtype=float),
+            }
+        )
+    )
 
 
 @dataclass
@@ -74,6 +93,8 @@ class LandingReport:
     new: int = 0
     corrected: int = 0
     unchanged: int = 0
+    events: int = 0  # distinct new streamed events
+    repeated_events: int = 0  # streamed events whose id was landed before (re-delivered)
     dates: tuple[pd.Timestamp, pd.Timestamp] | None = None
     carried: list[str] = field(default_factory=list)
     left_missing: list[str] = field(default_factory=list)
@@ -92,6 +113,11 @@ class LandingReport:
             f"before); rows {self.new} new, {self.corrected} corrected, {self.unchanged} "
             f"unchanged; {dates}"
         )
+        if self.events or self.repeated_events:
+            text += (
+                f"; streamed events {self.events} new, {self.repeated_events} repeated "
+                "(dropped by event_id)"
+            )
         if self.carried:
             text += f"; new dates carry the series' last {', '.join(self.carried)}"
         if self.left_missing:
@@ -184,6 +210,8 @@ def _check_columns(
 ) -> None:
     ids = [SERIES_ID] if SERIES_ID in frame.columns else keys
     required = [*ids, DATE, DEMAND]
+    if name.endswith(EVENTS_SUFFIX):
+        required, accepted = [EVENT_ID, *required], [*accepted, EVENT_ID, "ts"]
     require_columns(
         frame,
         required,
@@ -248,7 +276,12 @@ def _parse_file(
         **{SERIES_ID: _series_ids(frame, lookup, keys, dataset), DATE: dates, DEMAND: demand},
         **_typed_columns(frame, raw_panel, [*keys, *accepted_columns(raw_panel, summary)], dataset),
     )
-    check_unique(rows, [SERIES_ID, DATE], dataset, lines=True, fix=FIX)
+    if name.endswith(EVENTS_SUFFIX):
+        require_filled(frame, EVENT_ID, dataset, fix=FIX)
+        rows[EVENT_ID] = frame[EVENT_ID].astype(str)
+        rows = rows.drop(columns=["ts"], errors="ignore")
+    else:
+        check_unique(rows, [SERIES_ID, DATE], dataset, lines=True, fix=FIX)
     unknown = ~rows[SERIES_ID].isin(lookup[SERIES_ID])
     if unknown.any() and not accept_new_series:
         names = sorted(rows.loc[unknown, SERIES_ID].unique())
@@ -277,7 +310,7 @@ def _typed_columns(
     so files whose columns a reader typed differently still stack into one table."""
     typed = {}
     for column in columns:
-        if column not in frame.columns or column in (DATE, DEMAND):
+        if column not in frame.columns or column in (DATE, DEMAND, EVENT_ID, "ts"):
             continue
         if pd.api.types.is_numeric_dtype(raw_panel[column]) and not pd.api.types.is_bool_dtype(
             raw_panel[column]
@@ -338,7 +371,7 @@ def absorb_landing(
     seen = set(state.files[SHA256]) if len(state.files) else set()
     lookup = _series_lookup(raw_panel, list(summary.keys))
     report = LandingReport()
-    parsed, manifest = [], []
+    parsed, streamed, manifest = [], [], []
     for name in sorted(n for n in files if n.endswith(SUFFIXES)):
         content = files[name]() if callable(files[name]) else files[name]
         digest = content_hash(content)
@@ -356,7 +389,9 @@ def absorb_landing(
             accept_new_series=accept_new_series,
             allow_negative=allow_negative,
         )
-        parsed.append(rows.assign(**{FILE: name, ABSORBED_AT: now}))
+        (streamed if name.endswith(EVENTS_SUFFIX) else parsed).append(
+            rows.assign(**{FILE: name, ABSORBED_AT: now})
+        )
         manifest.append(
             {
                 FILE: name,
@@ -367,10 +402,15 @@ def absorb_landing(
                 ABSORBED_AT: now,
             }
         )
-    report.files_read = len(parsed)
-    if not parsed:
+    report.files_read = len(parsed) + len(streamed)
+    if not report.files_read:
         return state, report
-    # Files of one run apply in name order: a later file's value for a (series, date) wins.
+    events = state.events
+    if streamed:
+        events, summed = _summed_events(state.events, streamed, report, now)
+        parsed.append(summed)
+    # Files of one run apply in name order: a later file's value for a (series, date) wins;
+    # the streamed sums come last.
     incoming = pd.concat(parsed, ignore_index=True).drop_duplicates([SERIES_ID, DATE], keep="last")
     report.new, report.corrected, report.unchanged = _classify(
         incoming.drop(columns=[FILE, ABSORBED_AT]), state.rows, raw_panel
@@ -383,7 +423,28 @@ def absorb_landing(
     rows = pd.concat([kept, incoming], ignore_index=True) if len(kept) else incoming
     rows = rows.sort_values([SERIES_ID, DATE], kind="stable").reset_index(drop=True)
     files_table = pd.concat([state.files, pd.DataFrame(manifest)], ignore_index=True)
-    return LandedSales(rows=rows, files=files_table[list(MANIFEST_COLUMNS)]), report
+    landed = LandedSales(rows=rows, files=files_table[list(MANIFEST_COLUMNS)], events=events)
+    return landed, report
+
+
+def _summed_events(
+    earlier: pd.DataFrame, streamed: list[pd.DataFrame], report: LandingReport, now: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The distinct events so far, and one landed row per (series, date) that got new ones:
+    the sum of all its distinct events (earlier runs' included)."""
+    new = pd.concat(streamed, ignore_index=True).drop(columns=[FILE, ABSORBED_AT])
+    fresh = new.drop_duplicates(EVENT_ID, keep="first")
+    fresh = fresh[~fresh[EVENT_ID].isin(earlier[EVENT_ID])]
+    report.events, report.repeated_events = len(fresh), len(new) - len(fresh)
+    events = pd.concat([earlier, fresh], ignore_index=True) if len(earlier) else fresh
+    events = events.reset_index(drop=True)
+    touched = pd.MultiIndex.from_frame(fresh[[SERIES_ID, DATE]]).unique()
+    hit = events[pd.MultiIndex.from_frame(events[[SERIES_ID, DATE]]).isin(touched)]
+    others = [c for c in events.columns if c not in (EVENT_ID, SERIES_ID, DATE, DEMAND)]
+    summed = hit.groupby([SERIES_ID, DATE], sort=True).agg(
+        **{DEMAND: (DEMAND, "sum")}, **{c: (c, "last") for c in others}
+    )
+    return events, summed.reset_index().assign(**{FILE: STREAM, ABSORBED_AT: now})
 
 
 def _over_earlier(incoming: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFrame:
